@@ -1,0 +1,1 @@
+"""Bilingual cited search and question answering over Chinese news articles."""

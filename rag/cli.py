@@ -1,0 +1,140 @@
+"""`rag` command line: index, search, ask, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from rag.config import load_settings
+from rag.corpus import CorpusError
+from rag.embedding.model import ModelError
+from rag.service import Engine, QuestionError, open_index
+from rag.store import IndexStoreError
+
+USER_ERRORS = (CorpusError, IndexStoreError, ModelError, QuestionError, OSError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except USER_ERRORS as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited search and answers over Chinese news articles.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="build the index (only when stale, unless --rebuild)")
+    _common(index)
+    index.add_argument("--rebuild", action="store_true", help="rebuild even when the index is up to date")
+    index.set_defaults(run=run_index)
+
+    search = commands.add_parser("search", help="ranked passages for a query")
+    _common(search)
+    search.add_argument("query")
+    _output(search)
+    search.set_defaults(run=run_search)
+
+    ask = commands.add_parser("ask", help="a short answer with numbered citations ('-' reads questions from stdin)")
+    _common(ask)
+    ask.add_argument("question")
+    _output(ask)
+    ask.set_defaults(run=run_ask)
+
+    from rag.evaluation.harness import add_eval_command
+
+    add_eval_command(commands, _common)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="folder of .txt/.md articles (default ./corpus)")
+    parser.add_argument("--index", type=Path, default=Path("index"), help="index folder (default ./index)")
+    parser.add_argument("--model", default=None, help="sentence-transformers model folder (default: bundled multilingual-e5-small; env RAG_MODEL)")
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
+    parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
+
+
+def open_engine(args: argparse.Namespace, rebuild: bool = False) -> Engine:
+    return Engine.open(args.corpus, args.index, load_settings(model=args.model), rebuild=rebuild)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from rag.embedding.model import Embedder
+
+    settings = load_settings(model=args.model)
+    embedder = Embedder(settings.model, settings.embed_batch_size)
+    index = open_index(args.corpus, args.index, settings, embedder, rebuild=args.rebuild)
+    print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {args.index}")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise QuestionError("the query is empty")
+    result = open_engine(args).search(args.query, args.k)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for citation in result["results"]:
+            print(format_citation(citation))
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    if args.question == "-":
+        return ask_batch(args)
+    if not args.question.strip():
+        raise QuestionError("the question is empty")
+    result = open_engine(args).ask(args.question, args.k)
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_answer(result))
+    return 0
+
+
+def ask_batch(args: argparse.Namespace) -> int:
+    """One question per stdin line, one JSON object per output line, in order; one model load."""
+    engine = open_engine(args)
+    failures = 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        try:
+            result = engine.ask(question, args.k)
+        except QuestionError as exc:
+            failures += 1
+            result = {"question": question, "error": str(exc)}
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        else:
+            print(result.get("error") or format_answer(result), flush=True)
+    return 1 if failures else 0
+
+
+def format_answer(result: dict) -> str:
+    head = result["answer"] if not result["abstained"] else f"(no answer) {result['message']}"
+    body = "\n\n".join(format_citation(c) for c in result["citations"])
+    return f"{head}\n\n{body}"
+
+
+def format_citation(c: dict) -> str:
+    width = max(40, min(100, os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 100))
+    title = f"[{c['rank']}] {c['doc_id']}  chars {c['start']}-{c['end']}  score {c['score']:.4f}"
+    text = " ".join(c["display_text"].split())
+    return title + "\n" + textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

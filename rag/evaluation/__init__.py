@@ -1,0 +1,1 @@
+"""Offline evaluation: a QA set in, retrieval and answer metrics per method and language out."""

@@ -1,0 +1,1 @@
+"""Lexical (BM25) retrieval over the search form."""

@@ -1,0 +1,85 @@
+"""Okapi BM25 as one sparse matrix: a query is a sparse row times the term-by-chunk weight matrix.
+
+Scores are those of rank-bm25's `BM25Okapi` (including its floor for negative idf, `epsilon`
+times the mean idf), which the tests use as the reference; a query costs one sparse product
+instead of a Python loop over every chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+
+class BM25:
+    def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
+        self.k1, self.b, self.epsilon = k1, b, epsilon
+        self.vocab: dict[str, int] = {}
+        self.weights = sparse.csr_matrix((0, 0), dtype=np.float32)  # terms x chunks
+
+    @property
+    def size(self) -> int:
+        return self.weights.shape[1]
+
+    def index(self, corpus_tokens: list[list[str]]) -> "BM25":
+        rows, cols, tfs = [], [], []
+        lengths = np.zeros(len(corpus_tokens), dtype=np.float64)
+        for col, tokens in enumerate(corpus_tokens):
+            lengths[col] = len(tokens)
+            for term, tf in Counter(tokens).items():
+                rows.append(self.vocab.setdefault(term, len(self.vocab)))
+                cols.append(col)
+                tfs.append(tf)
+        n_docs = len(corpus_tokens)
+        tf = np.asarray(tfs, dtype=np.float64)
+        rows_a = np.asarray(rows, dtype=np.int64)
+        doc_freq = np.bincount(rows_a, minlength=len(self.vocab))
+        idf = self._idf(doc_freq, n_docs)
+        avg_len = lengths.mean() if n_docs else 0.0
+        norm = self.k1 * (1 - self.b + self.b * lengths[cols] / max(avg_len, 1e-9))
+        values = idf[rows_a] * tf * (self.k1 + 1) / (tf + norm)
+        shape = (len(self.vocab), n_docs)
+        self.weights = sparse.csr_matrix((values.astype(np.float32), (rows_a, cols)), shape=shape)
+        return self
+
+    def _idf(self, doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
+        idf = np.log(n_docs - doc_freq + 0.5) - np.log(doc_freq + 0.5)
+        if len(idf):
+            idf = np.where(idf < 0, self.epsilon * idf.mean(), idf)
+        return idf
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (repeated query terms count again, as in rank-bm25)."""
+        counts = Counter(t for t in query_tokens if t in self.vocab)
+        if not counts:
+            return np.zeros(self.size, dtype=np.float32)
+        ids = np.fromiter((self.vocab[t] for t in counts), dtype=np.int64)
+        weights = np.fromiter(counts.values(), dtype=np.float32)
+        return np.asarray(weights @ self.weights[ids]).ravel()
+
+    def retrieve(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunk indices and scores, best first; chunks scoring 0 are not returned."""
+        scores = self.scores(query_tokens)
+        k = min(k, int(np.count_nonzero(scores)))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return top, scores[top]
+
+    def save(self, directory: Path) -> None:
+        sparse.save_npz(directory / "bm25.npz", self.weights)
+        params = {"k1": self.k1, "b": self.b, "epsilon": self.epsilon}
+        (directory / "bm25.json").write_text(json.dumps({"params": params, "vocab": self.vocab}, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> "BM25":
+        meta = json.loads((directory / "bm25.json").read_text())
+        model = cls(**meta["params"])
+        model.vocab = meta["vocab"]
+        model.weights = sparse.load_npz(directory / "bm25.npz").tocsr()
+        return model

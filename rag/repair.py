@@ -1,0 +1,128 @@
+"""Repair of text extracted from PDFs, expressed as which original characters to keep.
+
+Two artefacts are common in Chinese news PDFs:
+- doubled runs, where a layer is drawn twice (`55月月1515日日` for `5月15日`), and
+- hard wraps, where a column's lines end mid-sentence (often with blank lines at page breaks).
+
+Nothing is rewritten: `repaired_chars` yields `(original_index, char)` pairs, where `char` is the
+original character or a canonical " " / "\\n" for collapsed whitespace, so offsets stay exact.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_DOUBLED_RUN = 40
+DOUBLED_LINE_COVERAGE = 0.8
+SENTENCE_END = re.compile(r"[。！？!?；;…][」』”’）)】\]\"']*\s*$")
+_LINE = re.compile(r"[^\n]*\n?")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    text: str  # without its newline
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+
+def is_wide(ch: str) -> bool:
+    """CJK characters, CJK punctuation and typographic marks: no spaces around them.
+    Full-width Latin letters and digits fold to ASCII first, so they are not wide."""
+    ch = unicodedata.normalize("NFKC", ch)[:1] or ch
+    return ord(ch) >= 0x2E80 or ch in "“”‘’—…·"
+
+
+def undoubled(line: str) -> list[int] | None:
+    """Indices to keep if `line` is made of doubled runs, else None.
+
+    Greedy left to right, longest run first: at each position take the longest X with XX next.
+    The line counts as doubled when such pairs cover most of its non-space characters and are two
+    runs or one long one, so ordinary reduplication (天天, 看看) never triggers it.
+    """
+    keep: list[int] = []
+    paired = pairs = i = 0
+    n = len(line)
+    while i < n:
+        if line[i].isspace():
+            keep.append(i)
+            i += 1
+            continue
+        size = next(
+            (s for s in range(min(MAX_DOUBLED_RUN, (n - i) // 2), 0, -1) if line[i : i + s] == line[i + s : i + 2 * s]),
+            0,
+        )
+        if size:
+            keep.extend(range(i, i + size))
+            paired += 2 * size
+            pairs += 1
+            i += 2 * size
+        else:
+            keep.append(i)
+            i += 1
+    visible = sum(not c.isspace() for c in line)
+    enough = pairs >= 2 or paired >= 8
+    if enough and visible and paired / visible >= DOUBLED_LINE_COVERAGE and not line.strip().isdigit():
+        return keep
+    return None
+
+
+def split_lines(text: str) -> list[Line]:
+    lines = []
+    for match in _LINE.finditer(text):
+        if match.start() == match.end():
+            break
+        lines.append(Line(match.start(), match.group().rstrip("\n")))
+    return lines
+
+
+def is_hard_wrapped(lines: list[Line]) -> bool:
+    """A column layout: short lines that mostly stop mid-sentence."""
+    body = [ln.stripped for ln in lines if ln.stripped]
+    if len(body) < 5:
+        return False
+    open_ended = sum(not SENTENCE_END.search(t) for t in body)
+    return open_ended / len(body) > 0.5 and statistics.median(len(t) for t in body) < 40
+
+
+def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
+    """The original characters the search form keeps, with whitespace collapsed.
+
+    Whitespace inside or between joined lines becomes one space between Latin/digit characters and
+    nothing next to CJK; a paragraph break becomes one "\\n".
+    """
+    lines = split_lines(text)
+    wrapped = is_hard_wrapped(lines)
+    pending_space: int | None = None
+    pending_break: int | None = None
+    last = ""
+    for line in lines:
+        keep = undoubled(line.text)
+        indices = keep if keep is not None else range(len(line.text))
+        for rel in indices:
+            ch = line.text[rel]
+            index = line.start + rel
+            if ch.isspace():
+                pending_space = index if pending_space is None else pending_space
+                continue
+            if pending_break is not None and last:
+                yield pending_break, "\n"
+                last = "\n"
+            elif pending_space is not None and last and last != "\n" and not (is_wide(last) or is_wide(ch)):
+                yield pending_space, " "
+            pending_space = pending_break = None
+            yield index, ch
+            last = ch
+        newline = line.start + len(line.text)
+        if not line.stripped:
+            continue
+        if wrapped and not SENTENCE_END.search(line.text):
+            pending_space = newline if pending_space is None else pending_space
+        elif newline < len(text):
+            pending_break = newline

@@ -1,0 +1,95 @@
+"""BM25, dense and hybrid retrieval over one index, fused by chunk index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.config import Settings
+from rag.embedding.model import Embedder
+from rag.lexical.tokenization import get_tokenizer
+from rag.normalize import normalize_query
+from rag.store import Index
+
+METHODS = ("bm25", "dense", "hybrid")
+
+
+@dataclass
+class Hit:
+    chunk: int  # position in index.chunks
+    score: float  # the ranking score of the method that produced the hit
+    dense: float  # cosine between query and chunk
+    lexical: float  # BM25 score (0 when no query term occurs)
+
+
+@dataclass
+class Query:
+    """A question prepared once for every method: search form, tokens and embedding."""
+
+    text: str
+    form: str
+    tokens: list[str]
+    vector: np.ndarray
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.tokenize = get_tokenizer(settings.tokenizer)
+
+    def prepare(self, text: str) -> Query:
+        form = normalize_query(text)
+        vector = self.embedder.embed_queries([form])[0]
+        return Query(text, form, self.tokenize(form), vector)
+
+    def search(self, query: Query, k: int, method: str = "hybrid") -> list[Hit]:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}")
+        pool = max(k, self.settings.candidates)
+        lexical_ids, lexical_scores = self.index.bm25.retrieve(query.tokens, pool)
+        dense_ids, dense_scores = self.index.dense.search(query.vector, pool)
+        if method == "bm25":
+            ranked = list(zip(lexical_ids, lexical_scores))
+        elif method == "dense":
+            ranked = list(zip(dense_ids, dense_scores))
+        else:
+            ranked = self._fuse(query, dense_ids, lexical_ids, lexical_scores, dense_scores)
+        top = ranked[:k]
+        cosines = self._cosines(query, [int(i) for i, _ in top])
+        lexical = self.index.bm25.scores(query.tokens) if len(lexical_ids) else None
+        return [
+            Hit(int(i), float(s), cosines[j], float(lexical[int(i)]) if lexical is not None else 0.0)
+            for j, (i, s) in enumerate(top)
+        ]
+
+    def lexical_coverage(self, query: Query) -> float:
+        """Share of the query's idf mass that the index vocabulary knows: near 0 for an English
+        question over Chinese text, so BM25 noise cannot outvote the dense ranking there."""
+        if not query.tokens:
+            return 0.0
+        vocab = self.index.bm25.vocab
+        known = sum(t in vocab for t in query.tokens)
+        return known / len(query.tokens)
+
+    def _fuse(self, query, dense_ids, lexical_ids, lexical_scores, dense_scores) -> list[tuple[int, float]]:
+        s = self.settings
+        lexical_weight = s.lexical_weight * self.lexical_coverage(query)
+        fused: dict[int, float] = {}
+        if s.fusion == "rrf":
+            for weight, ids in ((s.dense_weight, dense_ids), (lexical_weight, lexical_ids)):
+                for rank, i in enumerate(ids):
+                    fused[int(i)] = fused.get(int(i), 0.0) + weight / (s.rrf_k + rank + 1)
+        else:  # weighted sum of scores scaled to [0, 1] within the candidate pool
+            for weight, ids, scores in ((s.dense_weight, dense_ids, dense_scores), (lexical_weight, lexical_ids, lexical_scores)):
+                if len(ids):
+                    lo, hi = float(np.min(scores)), float(np.max(scores))
+                    for i, v in zip(ids, scores):
+                        fused[int(i)] = fused.get(int(i), 0.0) + weight * ((float(v) - lo) / (hi - lo) if hi > lo else 1.0)
+        return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+    def _cosines(self, query: Query, ids: list[int]) -> list[float]:
+        if not ids:
+            return []
+        vectors = np.stack([self.index.dense.index.reconstruct(i) for i in ids])
+        return [float(v) for v in vectors @ query.vector]

@@ -1,0 +1,43 @@
+"""Chinese script handling with OpenCC: folding to Simplified for search, and showing text in the
+reader's own script."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from opencc import OpenCC
+
+HANS = "zh-Hans"
+HANT = "zh-Hant"
+EN = "en"
+
+
+@lru_cache(maxsize=None)
+def _converter(config: str) -> OpenCC:
+    return OpenCC(config)
+
+
+def t2s(text: str) -> str:
+    return _converter("t2s").convert(text)
+
+
+def s2t(text: str) -> str:
+    return _converter("s2t").convert(text)
+
+
+def detect_script(text: str) -> str:
+    """`en` for text without Han characters, else `zh-Hant` when converting to Simplified changes
+    more characters than converting to Traditional does, else `zh-Hans`."""
+    han = [c for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
+    if not han:
+        return EN
+    sample = "".join(han)
+    to_simplified = sum(a != b for a, b in zip(sample, t2s(sample)))
+    to_traditional = sum(a != b for a, b in zip(sample, s2t(sample)))
+    return HANT if to_simplified > to_traditional else HANS
+
+
+def display(text: str, script: str) -> str:
+    """`text` in the reader's script: Traditional readers get Traditional, everyone else Simplified
+    (English readers of Chinese sources read Simplified by default)."""
+    return s2t(text) if script == HANT else t2s(text)

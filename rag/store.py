@@ -1,0 +1,150 @@
+"""The persisted index: documents, chunks, BM25 and FAISS under one folder with a manifest.
+
+A build is written to a temporary sibling folder and renamed into place, so a crash mid-build
+leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rag.chunking import Chunk, chunk_document
+from rag.config import Settings
+from rag.corpus import Document, fingerprint, load_corpus
+from rag.dense.faiss import FaissIndex
+from rag.embedding.model import Embedder
+from rag.lexical.bm25 import BM25
+from rag.lexical.tokenization import get_tokenizer
+from rag.normalize import SearchForm, search_form
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+FORM_CACHE = 256
+
+
+class IndexStoreError(RuntimeError):
+    """The index folder is missing, damaged or built differently."""
+
+
+@dataclass
+class Index:
+    manifest: dict
+    documents: dict[str, str]  # doc_id -> original text
+    chunks: list[Chunk]
+    bm25: BM25
+    dense: FaissIndex
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._forms: dict[str, SearchForm] = {}
+
+    def form(self, doc_id: str) -> SearchForm:
+        """The document's search form, rebuilt on demand (cheap, deterministic) and kept."""
+        if doc_id not in self._forms:
+            if len(self._forms) >= FORM_CACHE:
+                self._forms.pop(next(iter(self._forms)))
+            self._forms[doc_id] = search_form(self.documents[doc_id])
+        return self._forms[doc_id]
+
+    def repaired(self, doc_id: str, start: int, end: int) -> str:
+        """Original characters behind search-form [start, end): the original script and case,
+        without the PDF artefacts the search form dropped."""
+        return self.form(doc_id).repaired(self.documents[doc_id], start, end)
+
+
+def build_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder) -> Index:
+    docs = load_corpus(corpus_dir)
+    chunks = chunk_corpus(docs, settings)
+    tokenize = get_tokenizer(settings.tokenizer)
+    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
+    vectors = embedder.embed_passages([c.search_text for c in chunks], progress=True)
+    dense = FaissIndex.build(vectors.reshape(len(chunks), embedder.dimension))
+    manifest = {
+        "format": FORMAT_VERSION,
+        "settings_key": settings.index_key(),
+        "settings": settings.as_dict(),
+        "model_id": embedder.model_id,
+        "corpus": {d.doc_id: d.sha256 for d in docs},
+        "chunks": len(chunks),
+    }
+    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense)
+    save_index(index, index_dir)
+    return index
+
+
+def chunk_corpus(docs: list[Document], settings: Settings) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for doc in tqdm(docs, desc="normalise+chunk", unit="doc", file=sys.stderr, disable=len(docs) < 20):
+        chunks.extend(chunk_document(doc.doc_id, search_form(doc.text), settings.chunk_size, settings.chunk_overlap))
+    return chunks
+
+
+def save_index(index: Index, index_dir: Path) -> None:
+    index_dir = index_dir.resolve()
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    try:
+        _write(index, tmp)
+        old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
+        if index_dir.exists():
+            os.replace(index_dir, old)
+        os.replace(tmp, index_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write(index: Index, directory: Path) -> None:
+    (directory / "documents.json").write_text(json.dumps(index.documents, ensure_ascii=False))
+    rows = [[c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in index.chunks]
+    (directory / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False))
+    index.bm25.save(directory)
+    index.dense.save(directory)
+    (directory / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=1))
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    try:
+        return json.loads((index_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def stale_reason(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> str | None:
+    """Why the index must be (re)built, or None when it matches the corpus and settings."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return "no index yet"
+    if manifest.get("format") != FORMAT_VERSION:
+        return "index format changed"
+    if manifest.get("settings_key") != settings.index_key() or manifest.get("model_id") != model_id:
+        return "settings or model changed"
+    if manifest.get("corpus") != fingerprint(corpus_dir):
+        return "corpus changed"
+    return None
+
+
+def load_index(index_dir: Path) -> Index:
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexStoreError(f"no index at {index_dir}; run `rag index`")
+    try:
+        documents = json.loads((index_dir / "documents.json").read_text())
+        rows = json.loads((index_dir / "chunks.json").read_text())
+        chunks = [Chunk(*row) for row in rows]
+        bm25 = BM25.load(index_dir)
+        dense = FaissIndex.load(index_dir)
+    except Exception as exc:  # any damaged file means the same fix
+        raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
+    if not (len(chunks) == bm25.size == dense.size == manifest.get("chunks")):
+        raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
+    return Index(manifest, documents, chunks, bm25, dense)
+

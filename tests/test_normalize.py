@@ -1,0 +1,74 @@
+"""The search form: artefact repair, folding and the offset invariant citations rely on."""
+
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_document
+from rag.normalize import normalize_query, search_form
+from rag.repair import undoubled
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+PDF_DOC = "002_3f6590adb7d43881.txt"
+
+
+def corpus_texts():
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))}
+
+
+def test_offsets_map_every_character_back():
+    for name, text in corpus_texts().items():
+        form = search_form(text)
+        assert len(form.text) == len(form.offsets)
+        assert all(0 <= o < len(text) for o in form.offsets.tolist()), name
+        assert list(form.offsets) == sorted(form.offsets), name
+
+
+@pytest.mark.parametrize("doubled, expected", [
+    ("55月月1515日日，，", "5月15日，"),
+    ("「「港洽周港洽周」」 期間期間", "「港洽周」 期間"),
+    ("湖南與大灣區雙向奔赴湖南與大灣區雙向奔赴", "湖南與大灣區雙向奔赴"),
+])
+def test_doubled_runs_are_undoubled(doubled, expected):
+    keep = undoubled(doubled)
+    assert keep is not None
+    assert "".join(doubled[i] for i in keep) == expected
+
+
+@pytest.mark.parametrize("line", ["大家天天看看书，人人都说好。", "相見、相談、相促", "2020", "謝謝謝謝"])
+def test_ordinary_lines_are_not_undoubled(line):
+    assert undoubled(line) is None
+
+
+def test_pdf_document_is_repaired():
+    form = search_form(corpus_texts()[PDF_DOC])
+    assert "5月15日,2025年湖南" in form.text
+    assert "55月月" not in form.text
+    # hard wraps are joined: this phrase spans a line break in the original
+    assert "千里迢迢,不改携手初心" in form.text
+    assert "湖南—香港投融资对接洽谈会5月14日在香港举行" in form.text
+
+
+def test_search_form_folds_script_width_and_case():
+    assert normalize_query("臺灣ＡＢＣ Mini-LED　１２３") == "台湾abc mini-led 123"
+
+
+def test_repaired_keeps_original_script_without_artefacts():
+    text = corpus_texts()[PDF_DOC]
+    form = search_form(text)
+    phrase = "5月15日,2025年湖南"
+    at = form.text.index(phrase)
+    assert form.repaired(text, at, at + len(phrase)) == "5月15日，2025年湖南"
+
+
+def test_chunks_cite_exact_original_slices():
+    for name, text in corpus_texts().items():
+        form = search_form(text)
+        chunks = chunk_document(name, form, size=200, overlap=40)
+        assert chunks
+        for c in chunks:
+            assert form.text[c.search_start : c.search_end] == c.search_text
+            assert (c.start, c.end) == form.original_span(c.search_start, c.search_end)
+            assert text[c.start : c.end]  # the cited slice exists and is non-empty
+            assert len(c.search_text) <= 200
+        assert len({c.chunk_id for c in chunks}) == len(chunks)
