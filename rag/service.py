@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag.answer import AnswerExtractor
 from rag.config import Settings
+from rag.corpus import fingerprint
 from rag.embedding.model import Embedder
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, HANT, detect_script, display
@@ -53,6 +54,7 @@ class Engine:
 
     @classmethod
     def open(cls, corpus_dir: Path, index_dir: Path, settings: Settings, rebuild: bool = False) -> "Engine":
+        fingerprint(corpus_dir)  # fail fast on a missing or empty corpus, before loading the model
         embedder = Embedder(settings.model, settings.embed_batch_size)
         return cls(open_index(corpus_dir, index_dir, settings, embedder, rebuild), embedder, settings)
 

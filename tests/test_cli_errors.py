@@ -1,0 +1,58 @@
+"""Bad input on the command line: one clear line on stderr, a non-zero exit, never a traceback.
+
+These run `rag` in a subprocess and fail before any model is loaded, so they stay fast."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def rag(*args, cwd=None, stdin=None):
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=cwd, input=stdin, timeout=120)
+
+
+def assert_clean_error(result, needle):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0]
+
+
+def test_missing_corpus(tmp_path):
+    assert_clean_error(rag("ask", "问题", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")), "corpus folder not found")
+
+
+def test_empty_corpus(tmp_path):
+    (tmp_path / "c").mkdir()
+    assert_clean_error(rag("search", "问题", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "no .txt or .md files")
+
+
+def test_corpus_of_empty_files(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("  \n")
+    assert_clean_error(rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "only empty files")
+
+
+def test_undecodable_file(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "bad.txt").write_bytes(b"\xff\xfe\xfa\x00\x81")
+    assert_clean_error(rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "bad.txt")
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_empty_question(command, tmp_path):
+    assert_clean_error(rag(command, "   ", "--index", str(tmp_path / "i")), "empty")
+
+
+def test_bad_model_folder(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_text("湖南。")
+    result = rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"), "--model", str(tmp_path))
+    assert_clean_error(result, "not a sentence-transformers directory")
+
+
+def test_unknown_command_is_a_usage_error():
+    result = rag("frobnicate")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
