@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from rag.config import load_settings
-from rag.corpus import CorpusError, fingerprint
+from rag.corpus import CorpusError
 from rag.embedding.model import ModelError
 from rag.service import Engine, QuestionError, open_index
 from rag.store import IndexStoreError
@@ -77,7 +77,6 @@ def run_index(args: argparse.Namespace) -> int:
     from rag.embedding.model import Embedder
 
     settings = load_settings(model=args.model)
-    fingerprint(args.corpus)  # fail fast on a missing or empty corpus, before loading the model
     embedder = Embedder(settings.model, settings.embed_batch_size)
     index = open_index(args.corpus, args.index, settings, embedder, rebuild=args.rebuild)
     print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {args.index}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rag.answer import AnswerExtractor
 from rag.config import Settings
-from rag.corpus import fingerprint
+from rag.corpus import load_corpus
 from rag.embedding.model import Embedder
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, HANT, detect_script, display
@@ -41,8 +41,9 @@ def open_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: 
     """Load the index, building it first when missing, stale or when asked to."""
     reason = "rebuild requested" if rebuild else stale_reason(index_dir, corpus_dir, settings, embedder.model_id)
     if reason:
+        docs = load_corpus(corpus_dir)  # read and check every file before announcing a build
         print(f"building index in {index_dir} ({reason})", file=sys.stderr)
-        return build_index(corpus_dir, index_dir, settings, embedder)
+        return build_index(docs, index_dir, settings, embedder)
     return load_index(index_dir)
 
 
@@ -54,7 +55,6 @@ class Engine:
 
     @classmethod
     def open(cls, corpus_dir: Path, index_dir: Path, settings: Settings, rebuild: bool = False) -> "Engine":
-        fingerprint(corpus_dir)  # fail fast on a missing or empty corpus, before loading the model
         embedder = Embedder(settings.model, settings.embed_batch_size)
         return cls(open_index(corpus_dir, index_dir, settings, embedder, rebuild), embedder, settings)
 

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from rag.chunking import Chunk, chunk_document
 from rag.config import Settings
-from rag.corpus import Document, fingerprint, load_corpus
+from rag.corpus import Document, fingerprint
 from rag.dense.faiss import FaissIndex
 from rag.embedding.model import Embedder
 from rag.lexical.bm25 import BM25
@@ -60,8 +60,7 @@ class Index:
         return self.form(doc_id).repaired(self.documents[doc_id], start, end)
 
 
-def build_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder) -> Index:
-    docs = load_corpus(corpus_dir)
+def build_index(docs: list[Document], index_dir: Path, settings: Settings, embedder: Embedder) -> Index:
     chunks = chunk_corpus(docs, settings)
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])

