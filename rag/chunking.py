@@ -21,6 +21,7 @@ SEPARATORS = [
     "",
 ]
 SENTENCE_BOUNDARY = re.compile(r"\n+|[。！？!?…;；]+[」』”’)）\]】]*")
+MIN_SENTENCE = 6  # shorter pieces (bylines, photo credits) carry no answer
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,26 @@ def chunk_document(doc_id: str, form: SearchForm, size: int, overlap: int) -> li
         suffix = f"-{seen[digest]}" if seen[digest] > 1 else ""
         chunks.append(Chunk(doc_id, f"{doc_id}#{digest}{suffix}", start, end, search_start, search_end, piece))
     return chunks
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a document's search form: the unit answers are drawn from."""
+
+    doc_id: str
+    search_start: int
+    search_end: int
+
+
+def split_sentences(doc_id: str, form: SearchForm) -> list[Sentence]:
+    out = []
+    for a, b in sentence_spans(form.text):
+        piece = form.text[a:b]
+        start = a + len(piece) - len(piece.lstrip())
+        end = b - (len(piece) - len(piece.rstrip()))
+        if end - start >= MIN_SENTENCE:
+            out.append(Sentence(doc_id, start, end))
+    return out
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

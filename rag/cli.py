@@ -9,13 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import load_settings
+from rag.config import load_settings, parse_overrides
 from rag.corpus import CorpusError
 from rag.embedding.model import ModelError
 from rag.service import Engine, QuestionError, open_index
 from rag.store import IndexStoreError
 
-USER_ERRORS = (CorpusError, IndexStoreError, ModelError, QuestionError, OSError)
+USER_ERRORS = (CorpusError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +70,8 @@ def _output(parser: argparse.ArgumentParser) -> None:
 
 
 def open_engine(args: argparse.Namespace, rebuild: bool = False) -> Engine:
-    return Engine.open(args.corpus, args.index, load_settings(model=args.model), rebuild=rebuild)
+    overrides = parse_overrides(getattr(args, "set", None) or [])
+    return Engine.open(args.corpus, args.index, load_settings(model=args.model, **overrides), rebuild=rebuild)
 
 
 def run_index(args: argparse.Namespace) -> int:

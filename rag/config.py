@@ -32,7 +32,12 @@ class Settings:
     candidates: int = 50
     # answers (eval)
     answer_chunks: int = 3
-    abstain_below: float = 0.0
+    overlap_weight: float = 0.1  # sentence score = cosine + these bonuses (rag/answer.py)
+    type_weight: float = 0.05
+    rank_penalty: float = 0.01
+    abstain_standout: float = 0.0  # min z-score of the best cosine (see rag/confidence.py)
+    abstain_support: float = 0.0  # min share of question content words in the cited passage
+    lexical_regime: float = 0.5  # min share of query tokens the index knows, to judge by terms
     # default result count
     k: int = 5
 
@@ -56,6 +61,21 @@ def load_settings(**overrides) -> Settings:
     if env_model:
         settings = replace(settings, model=env_model)
     return settings.with_overrides(**overrides)
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """`["chunk_size=150", "fusion=weighted"]` -> typed values, for experiments from the command line."""
+    defaults = Settings().as_dict()
+    out = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in defaults:
+            raise ValueError(f"unknown setting {key!r} (known: {', '.join(defaults)})")
+        try:
+            out[key] = type(defaults[key])(raw)
+        except ValueError:
+            raise ValueError(f"bad value for {key}: {raw!r}") from None
+    return out
 
 
 def cache_dir() -> Path:

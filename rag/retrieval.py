@@ -48,7 +48,7 @@ class Retriever:
             raise ValueError(f"unknown method {method!r}")
         pool = max(k, self.settings.candidates)
         lexical_ids, lexical_scores = self.index.bm25.retrieve(query.tokens, pool)
-        dense_ids, dense_scores = self.index.dense.search(query.vector, pool)
+        dense_ids, dense_scores = self.dense_ranking(query, pool)
         if method == "bm25":
             ranked = list(zip(lexical_ids, lexical_scores))
         elif method == "dense":
@@ -56,12 +56,37 @@ class Retriever:
         else:
             ranked = self._fuse(query, dense_ids, lexical_ids, lexical_scores, dense_scores)
         top = ranked[:k]
-        cosines = self._cosines(query, [int(i) for i, _ in top])
+        cosines = self.dense_scores(query, [int(i) for i, _ in top])
         lexical = self.index.bm25.scores(query.tokens) if len(lexical_ids) else None
         return [
             Hit(int(i), float(s), cosines[j], float(lexical[int(i)]) if lexical is not None else 0.0)
             for j, (i, s) in enumerate(top)
         ]
+
+    def dense_ranking(self, query: Query, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunks near the query as a whole or through one of their sentences: a chunk mixes
+        several facts, and a question (above all a cross-lingual one) often matches just one."""
+        chunk_ids, _ = self.index.dense.search(query.vector, pool)
+        sentence_ids, _ = self.index.sentence_dense.search(query.vector, pool)
+        candidates = set(chunk_ids.tolist())
+        for sentence in sentence_ids.tolist():
+            candidates.update(self.index.sentence_chunks[sentence])
+        ids = sorted(candidates)
+        scores = np.asarray(self.dense_scores(query, ids), dtype=np.float32)
+        order = np.lexsort((ids, -scores))[:pool]
+        return np.asarray(ids, dtype=np.int64)[order], scores[order]
+
+    def dense_scores(self, query: Query, chunk_ids: list[int]) -> list[float]:
+        """Per chunk, the best cosine of the chunk or any of its sentences with the query."""
+        if not chunk_ids:
+            return []
+        chunk_cos = self.index.dense.vectors(chunk_ids) @ query.vector
+        out = []
+        for chunk, cos in zip(chunk_ids, chunk_cos.tolist()):
+            members = self.index.chunk_sentences[chunk]
+            sentence_cos = (self.index.sentence_dense.vectors(members) @ query.vector).tolist()
+            out.append(max([cos, *sentence_cos]))
+        return out
 
     def lexical_coverage(self, query: Query) -> float:
         """Share of the query's idf mass that the index vocabulary knows: near 0 for an English
@@ -87,9 +112,3 @@ class Retriever:
                     for i, v in zip(ids, scores):
                         fused[int(i)] = fused.get(int(i), 0.0) + weight * ((float(v) - lo) / (hi - lo) if hi > lo else 1.0)
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-    def _cosines(self, query: Query, ids: list[int]) -> list[float]:
-        if not ids:
-            return []
-        vectors = np.stack([self.index.dense.index.reconstruct(i) for i in ids])
-        return [float(v) for v in vectors @ query.vector]

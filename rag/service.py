@@ -90,6 +90,8 @@ class Engine:
             "citations": [self.citation(h, r, script) for r, h in enumerate(hits, 1)],
             "timings_ms": clock.laps,
         }
+        if answer.evidence:
+            result["evidence"] = {"standout": round(answer.evidence.standout, 3), "support": round(answer.evidence.support, 3)}
         if answer.text is None:
             result["message"] = ABSTAIN_MESSAGE[script]
         return result

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rag.chunking import Chunk, chunk_document
+from rag.chunking import Chunk, Sentence, chunk_document, split_sentences
 from rag.config import Settings
 from rag.corpus import Document, fingerprint
 from rag.dense.faiss import FaissIndex
@@ -25,7 +25,8 @@ from rag.lexical.bm25 import BM25
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, search_form
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SENTENCE_VECTORS = "sentences.faiss"
 MANIFEST = "manifest.json"
 FORM_CACHE = 256
 
@@ -40,10 +41,13 @@ class Index:
     documents: dict[str, str]  # doc_id -> original text
     chunks: list[Chunk]
     bm25: BM25
-    dense: FaissIndex
+    dense: FaissIndex  # one vector per chunk
+    sentences: list[Sentence]
+    sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self.chunk_sentences, self.sentence_chunks = link_sentences(self.chunks, self.sentences)
         self._forms: dict[str, SearchForm] = {}
 
     def form(self, doc_id: str) -> SearchForm:
@@ -60,12 +64,35 @@ class Index:
         return self.form(doc_id).repaired(self.documents[doc_id], start, end)
 
 
+def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[list[list[int]], list[list[int]]]:
+    """Which sentences each chunk holds, and the reverse. A sentence belongs to a chunk when at
+    least half of the shorter of the two overlaps (long sentences span several chunks)."""
+    by_doc: dict[str, list[int]] = {}
+    for i, sentence in enumerate(sentences):
+        by_doc.setdefault(sentence.doc_id, []).append(i)
+    chunk_sentences: list[list[int]] = [[] for _ in chunks]
+    sentence_chunks: list[list[int]] = [[] for _ in sentences]
+    for c, chunk in enumerate(chunks):
+        for i in by_doc.get(chunk.doc_id, []):
+            s = sentences[i]
+            overlap = min(chunk.search_end, s.search_end) - max(chunk.search_start, s.search_start)
+            shorter = min(chunk.search_end - chunk.search_start, s.search_end - s.search_start)
+            if overlap * 2 >= shorter > 0:
+                chunk_sentences[c].append(i)
+                sentence_chunks[i].append(c)
+    return chunk_sentences, sentence_chunks
+
+
 def build_index(docs: list[Document], index_dir: Path, settings: Settings, embedder: Embedder) -> Index:
-    chunks = chunk_corpus(docs, settings)
+    forms = {d.doc_id: search_form(d.text) for d in docs}
+    chunks = chunk_corpus(docs, forms, settings)
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
-    vectors = embedder.embed_passages([c.search_text for c in chunks], progress=True)
-    dense = FaissIndex.build(vectors.reshape(len(chunks), embedder.dimension))
+    sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
+    texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
+    vectors = embedder.embed_passages(texts, progress=True).reshape(len(texts), embedder.dimension)
+    dense = FaissIndex.build(vectors[: len(chunks)])
+    sentence_dense = FaissIndex.build(vectors[len(chunks) :])
     manifest = {
         "format": FORMAT_VERSION,
         "settings_key": settings.index_key(),
@@ -74,15 +101,15 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
         "corpus": {d.doc_id: d.sha256 for d in docs},
         "chunks": len(chunks),
     }
-    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense)
+    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense)
     save_index(index, index_dir)
     return index
 
 
-def chunk_corpus(docs: list[Document], settings: Settings) -> list[Chunk]:
+def chunk_corpus(docs: list[Document], forms: dict[str, SearchForm], settings: Settings) -> list[Chunk]:
     chunks: list[Chunk] = []
     for doc in tqdm(docs, desc="normalise+chunk", unit="doc", file=sys.stderr, disable=len(docs) < 20):
-        chunks.extend(chunk_document(doc.doc_id, search_form(doc.text), settings.chunk_size, settings.chunk_overlap))
+        chunks.extend(chunk_document(doc.doc_id, forms[doc.doc_id], settings.chunk_size, settings.chunk_overlap))
     return chunks
 
 
@@ -105,8 +132,10 @@ def _write(index: Index, directory: Path) -> None:
     (directory / "documents.json").write_text(json.dumps(index.documents, ensure_ascii=False))
     rows = [[c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in index.chunks]
     (directory / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False))
+    (directory / "sentences.json").write_text(json.dumps([[s.doc_id, s.search_start, s.search_end] for s in index.sentences]))
     index.bm25.save(directory)
     index.dense.save(directory)
+    index.sentence_dense.save(directory, SENTENCE_VECTORS)
     (directory / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=1))
 
 
@@ -141,9 +170,11 @@ def load_index(index_dir: Path) -> Index:
         chunks = [Chunk(*row) for row in rows]
         bm25 = BM25.load(index_dir)
         dense = FaissIndex.load(index_dir)
+        sentences = [Sentence(*row) for row in json.loads((index_dir / "sentences.json").read_text())]
+        sentence_dense = FaissIndex.load(index_dir, SENTENCE_VECTORS)
     except Exception as exc:  # any damaged file means the same fix
         raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
-    if not (len(chunks) == bm25.size == dense.size == manifest.get("chunks")):
+    if not (len(chunks) == bm25.size == dense.size == manifest.get("chunks")) or len(sentences) != sentence_dense.size:
         raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
-    return Index(manifest, documents, chunks, bm25, dense)
+    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense)
 

@@ -34,9 +34,15 @@ class FaissIndex:
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
-    def save(self, directory: Path) -> None:
-        faiss.write_index(self.index, str(directory / FILE))
+    def vectors(self, ids: list[int]) -> np.ndarray:
+        """Stored vectors by position (exact for flat indexes)."""
+        if not ids:
+            return np.zeros((0, self.index.d), dtype=np.float32)
+        return np.stack([self.index.reconstruct(int(i)) for i in ids])
+
+    def save(self, directory: Path, name: str = FILE) -> None:
+        faiss.write_index(self.index, str(directory / name))
 
     @classmethod
-    def load(cls, directory: Path) -> "FaissIndex":
-        return cls(faiss.read_index(str(directory / FILE)))
+    def load(cls, directory: Path, name: str = FILE) -> "FaissIndex":
+        return cls(faiss.read_index(str(directory / name)))

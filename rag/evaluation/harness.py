@@ -26,6 +26,7 @@ def add_eval_command(commands, add_common) -> None:
     parser.add_argument("qa_file", type=Path, help="QA set, one JSON object per line")
     parser.add_argument("--out", type=Path, default=Path("eval/reports"), help="folder for eval.json and report.html")
     parser.add_argument("--thresholds", type=Path, default=None, help="minimums for the shipped method (default: thresholds.json beside the QA file)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting for an experiment (repeatable)")
     parser.set_defaults(run=run_eval)
 
 
@@ -58,6 +59,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def evaluate(engine: Engine, items: list[QAItem]) -> dict:
     """Per-question rows for every method, then summaries overall and per language."""
     relevant_counts = count_relevant(engine, items)
+    engine.retriever.prepare("warm-up")  # load the model outside the timed loop
     rows: dict[str, list[dict]] = {m: [] for m in METHODS}
     for item, total_relevant in tqdm(list(zip(items, relevant_counts)), desc="eval", unit="q", file=sys.stderr):
         started = time.perf_counter()

@@ -61,6 +61,13 @@ class BM25:
         weights = np.fromiter(counts.values(), dtype=np.float32)
         return np.asarray(weights @ self.weights[ids]).ravel()
 
+    def idf(self, terms: list[str]) -> np.ndarray:
+        """Unfloored idf per term; a term the index has never seen gets the idf of a document
+        frequency of zero, the rarest possible."""
+        doc_freq = np.diff(self.weights.indptr)
+        freqs = np.array([doc_freq[self.vocab[t]] if t in self.vocab else 0 for t in terms], dtype=np.float64)
+        return np.log(self.size - freqs + 0.5) - np.log(freqs + 0.5)
+
     def retrieve(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k chunk indices and scores, best first; chunks scoring 0 are not returned."""
         scores = self.scores(query_tokens)

@@ -1,0 +1,49 @@
+"""What kind of answer a question expects, and whether a sentence carries one.
+
+"How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date);
+"when…" wants a date; "how much…" an amount of money or a measure. Patterns run on search forms
+(lower case, Simplified), so one set serves English, Simplified and Traditional questions.
+"""
+
+from __future__ import annotations
+
+import re
+
+DIGITS = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]+)"
+CLASSIFIERS = "个家项名座条所位批场种台辆户人次件款届只艘架类支期栋亩"
+
+QUESTION_PATTERNS = {
+    "percent": r"percent|percentage|proportion|what share|growth rate|百分|比例|占比|比重|增长了?多少|增速|增幅|同比",
+    "date": r"\bwhen\b|what (?:year|date|month|day|time)|which (?:year|date|month|day)|in what year|"
+    r"什么时候|何时|哪一?年|哪一?天|哪月|几月|几号|哪日|日期|时间是",
+    "money": r"how much (?:money|did|does|was|is|will|capital|investment|funding)|investment|invest|worth|cost|"
+    r"金额|多少钱|投资(?:了|额|总额)?(?:达到?|为|是)?多少|资金|产值|营收|收入多少|规模多大|多少亿|多少万",
+    "count": r"how many|number of|多少(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|"
+    r"几(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|数量|数目",
+    "measure": r"how (?:much|large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
+}
+ANSWER_PATTERNS = {
+    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成)|百分之",
+    "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
+    "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
+    "count": rf"{DIGITS}\s*(?:多|余)?(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|\d+\s+[a-z]",
+    "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
+}
+_QUESTION = {kind: re.compile(p) for kind, p in QUESTION_PATTERNS.items()}
+_ANSWER = {kind: re.compile(p) for kind, p in ANSWER_PATTERNS.items()}
+ANY_NUMBER = re.compile(DIGITS)
+
+
+def expected_types(question_form: str) -> set[str]:
+    """Answer kinds the question asks for; empty for who/what/why questions."""
+    return {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
+
+
+def fits(sentence_form: str, kinds: set[str]) -> float:
+    """1 when the sentence carries an answer of an expected kind, 0.5 for a bare number, else 0;
+    always 1 for questions that expect no number."""
+    if not kinds:
+        return 1.0
+    if any(_ANSWER[kind].search(sentence_form) for kind in kinds):
+        return 1.0
+    return 0.5 if ANY_NUMBER.search(sentence_form) else 0.0

@@ -1,0 +1,71 @@
+"""Hybrid retrieval and answers end to end on the real corpus: citations, scripts and abstention."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.config import load_settings
+from rag.service import Engine
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return Engine.open(CORPUS, tmp_path_factory.mktemp("index") / "index", load_settings())
+
+
+def test_citations_quote_the_original_exactly(engine):
+    result = engine.search("港洽周 5月15日 开幕", k=10)
+    assert result["results"]
+    for c in result["results"]:
+        assert engine.index.documents[c["doc_id"]][c["start"] : c["end"]] == c["text"]
+        assert [r["rank"] for r in result["results"]] == list(range(1, len(result["results"]) + 1))
+
+
+def test_english_question_over_chinese_text_is_answered(engine):
+    result = engine.ask("How many projects were signed in Changsha?")
+    assert not result["abstained"]
+    assert "16个" in result["answer"]
+    assert result["citations"][0]["doc_id"].startswith("001_")
+
+
+def test_hybrid_keeps_dense_hit_when_bm25_has_no_signal(engine):
+    prepared = engine.retriever.prepare("How many projects were signed in Changsha?")
+    dense = [h.chunk for h in engine.retriever.search(prepared, 5, "dense")]
+    hybrid = [h.chunk for h in engine.retriever.search(prepared, 5, "hybrid")]
+    assert dense[0] == hybrid[0]
+
+
+def test_traditional_question_gets_traditional_display_text(engine):
+    result = engine.ask("長沙簽約了多少個重點產業轉移合作項目？")
+    assert "16個" in result["answer"]
+    top = result["citations"][0]
+    assert "項目" in top["display_text"] and "项目" not in top["display_text"]
+    assert "项目" in top["text"]  # the quoted original stays Simplified
+
+
+def test_off_topic_question_abstains(engine):
+    for question in ("What is the weather in Paris tomorrow?", "巴黎明天的天气怎么样？"):
+        result = engine.ask(question)
+        assert result["abstained"] and result["answer"] is None, result["answer"]
+        assert result["message"]
+
+
+def test_pdf_artefacts_are_repaired_in_display_text(engine):
+    result = engine.search("港洽周 开幕 5月15日", k=10)
+    texts = [c["display_text"] for c in result["results"] if c["doc_id"].startswith("002_")]
+    assert texts and not any("55月月" in t or "1515日日" in t for t in texts)
+
+
+def test_index_is_reused_then_rebuilt_when_corpus_changes(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    first = Engine.open(corpus, tmp_path / "index", load_settings())
+    built = (tmp_path / "index" / "manifest.json").stat().st_mtime_ns
+    Engine.open(corpus, tmp_path / "index", load_settings())
+    assert (tmp_path / "index" / "manifest.json").stat().st_mtime_ns == built
+    (corpus / "new.txt").write_text("2026年，某市签约了7个新项目。", encoding="utf-8")
+    second = Engine.open(corpus, tmp_path / "index", load_settings())
+    assert "new.txt" in second.index.documents and "new.txt" not in first.index.documents
