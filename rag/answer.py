@@ -60,7 +60,7 @@ class AnswerExtractor:
         best = max(h.dense for h in hits)
         lexical = self.retriever.lexical_coverage(query) >= self.settings.lexical_regime
         passage = self.index.chunks[cited.chunk].search_text
-        return Evidence(standout(best, query.vector, self._background), lexical, term_support(query.form, passage))
+        return Evidence(standout(best, query.vector, self._background), lexical, term_support(query.form, passage, query.terms))
 
     def too_weak(self, evidence: Evidence) -> bool:
         if evidence.standout < self.settings.abstain_standout:

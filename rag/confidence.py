@@ -56,11 +56,17 @@ def content_words(form: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def term_support(form: str, passage: str) -> float:
-    words = content_words(form)
-    if not words:
+def term_support(form: str, passage: str, bridged: dict[str, list[str]] | None = None) -> float:
+    """Share of the question's subject words the passage contains; an English word the bridge
+    translated counts as present when any of its Chinese words is."""
+    bridged = bridged or {}
+    translated = {w for phrase in bridged for w in phrase.split()}
+    words = [w for w in content_words(form) if w not in translated]
+    total = len(words) + len(bridged)
+    if not total:
         return 1.0
-    return sum(word in passage for word in words) / len(words)
+    present = sum(w in passage for w in words) + sum(any(c in passage for c in cs) for cs in bridged.values())
+    return present / total
 
 
 def standout(best: float, query: np.ndarray, background: np.ndarray) -> float:

@@ -24,6 +24,8 @@ class Settings:
     # dense
     model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
+    # English questions: add Chinese BM25 terms from the dictionary bridge (eval)
+    translate_queries: bool = True
     # hybrid (eval)
     fusion: str = "rrf"
     rrf_k: int = 60
@@ -72,7 +74,7 @@ def parse_overrides(pairs: list[str]) -> dict:
         if not sep or key not in defaults:
             raise ValueError(f"unknown setting {key!r} (known: {', '.join(defaults)})")
         try:
-            out[key] = type(defaults[key])(raw)
+            out[key] = raw.lower() in ("1", "true", "yes") if isinstance(defaults[key], bool) else type(defaults[key])(raw)
         except ValueError:
             raise ValueError(f"bad value for {key}: {raw!r}") from None
     return out

