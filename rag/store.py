@@ -26,7 +26,7 @@ from rag.lexical.bridge import Bridge
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, search_form
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 SENTENCE_VECTORS = "sentences.faiss"
 MANIFEST = "manifest.json"
 FORM_CACHE = 256
@@ -90,7 +90,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
     chunks = chunk_corpus(docs, forms, settings)
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
-    bridge = Bridge.build(lambda word: all(t in bm25.vocab for t in tokenize(word)))
+    bridge = Bridge.build(form.text for form in forms.values())
     sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
     texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
     vectors = embedder.embed_passages(texts, progress=True).reshape(len(texts), embedder.dimension)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -22,6 +22,10 @@ SEE = re.compile(r"^(?:see|variant of|see also) (?:\S+\|)?([^\[\s|]+)")
 PARENTHESES = re.compile(r"\([^)]*\)")
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
+HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+SCAN_CHARS = 50_000_000
+MAX_WORD = 6
+FREQUENCY_POWER = 0.25  # how much a word's corpus frequency counts in choosing between translations
 MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
@@ -58,15 +62,16 @@ class Bridge:
         self.table = table
 
     @classmethod
-    def build(cls, known: Callable[[str], bool], source: Path | None = None) -> "Bridge":
-        """Keep only entries whose (Simplified) headword `known` says the corpus contains."""
+    def build(cls, texts: Iterable[str], source: Path | None = None) -> "Bridge":
+        """Keep only entries whose (Simplified) headword occurs in `texts` (search forms)."""
         entries = _parse(source or cedict_path())
+        known = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
         glosses: dict[str, list[str]] = {}
         for simplified, _, gloss_list in entries:
             glosses.setdefault(simplified, []).extend(gloss_list)
         scores: dict[str, dict[str, float]] = {}
         for simplified, pinyin, gloss_list in entries:
-            if not CJK_WORD.match(simplified) or not known(simplified):
+            if simplified not in known:
                 continue
             for key, score in _keys(simplified, pinyin, gloss_list, glosses):
                 best = scores.setdefault(key, {})
@@ -103,6 +108,24 @@ class Bridge:
     @classmethod
     def load(cls, directory: Path) -> "Bridge":
         return cls(json.loads((directory / FILE).read_text()))
+
+
+def occurring_words(texts: Iterable[str], words: set[str]) -> set[str]:
+    """Which of `words` occur in `texts` (every substring of up to MAX_WORD characters is looked
+    up), over at most SCAN_CHARS characters: a sample is plenty to know a large corpus's words."""
+    longest = min(MAX_WORD, max(map(len, words), default=0))
+    found: set[str] = set()
+    budget = SCAN_CHARS
+    for text in texts:
+        for run in HAN_RUN.findall(text[:budget]):
+            for i in range(len(run) - 1):
+                for j in range(i + 2, min(len(run), i + longest) + 1):
+                    if run[i:j] in words:
+                        found.add(run[i:j])
+        budget -= len(text)
+        if budget <= 0:
+            break
+    return found
 
 
 def _parse(path: Path) -> list[tuple[str, str, list[str]]]:
