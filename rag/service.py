@@ -91,7 +91,8 @@ class Engine:
             "timings_ms": clock.laps,
         }
         if answer.evidence:
-            result["evidence"] = {"standout": round(answer.evidence.standout, 3), "support": round(answer.evidence.support, 3)}
+            e = answer.evidence
+            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3), "lexical": e.lexical}
         if answer.text is None:
             result["message"] = ABSTAIN_MESSAGE[script]
         return result

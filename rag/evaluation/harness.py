@@ -96,6 +96,7 @@ def score_row(item: QAItem, result: dict, total_relevant: int, latency_ms: float
         "answer_accuracy": float(answer_correct(item, result["answer"])),
         "latency_ms": latency_ms,
         "top_doc": result["citations"][0]["doc_id"] if result["citations"] else None,
+        "evidence": result.get("evidence"),
     }
     row.update(retrieval_metrics(relevance, total_relevant))
     return row

@@ -25,7 +25,6 @@ CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
 HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 SCAN_CHARS = 50_000_000
 MAX_WORD = 6
-FREQUENCY_POWER = 0.25  # how much a word's corpus frequency counts in choosing between translations
 MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
