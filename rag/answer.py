@@ -58,14 +58,12 @@ class AnswerExtractor:
             dense = self.index.sentence_dense
             self._background = background_sample(dense.vectors, dense.size)
         best = max(h.dense for h in hits)
-        lexical = self.retriever.lexical_coverage(query) >= self.settings.lexical_regime
         passage = self.index.chunks[cited.chunk].search_text
-        return Evidence(standout(best, query.vector, self._background), lexical, term_support(query.form, passage, query.terms))
+        support = term_support(query.form, passage, query.terms, self.retriever.rarity)
+        return Evidence(standout(best, query.vector, self._background), support)
 
     def too_weak(self, evidence: Evidence) -> bool:
-        if evidence.standout < self.settings.abstain_standout:
-            return True
-        return evidence.lexical and evidence.support < self.settings.abstain_support
+        return evidence.standout < self.settings.abstain_standout or evidence.support < self.settings.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
         seen: set[int] = set()

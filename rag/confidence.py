@@ -3,9 +3,9 @@
 - Dense standout: how far the best cosine rises above this query's cosine with typical passages
   (a z-score against a fixed sample of the index). Raw cosines are not comparable across queries:
   an English question scores ~0.1 lower against Chinese text than a Chinese one does.
-- Term support: when the question shares vocabulary with the corpus, the share of its content
-  words that the cited passage actually contains. It catches near misses: a passage about the right
-  company and city that never mentions the asked-for figure's subject.
+- Term support: the idf-weighted share of the question's content words (English ones through the
+  dictionary bridge) that the cited passage actually contains. Zero means the passage shares no subject with
+  the question, however close its vector.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -31,7 +32,6 @@ LATIN_OR_NUMBER = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 @dataclass
 class Evidence:
     standout: float  # z-score of the best cosine against the background sample
-    lexical: bool  # does the question share enough vocabulary with the corpus to judge terms?
     support: float  # share of the question's content words found in the cited passage
 
 
@@ -56,17 +56,19 @@ def content_words(form: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def term_support(form: str, passage: str, bridged: dict[str, list[str]] | None = None) -> float:
-    """Share of the question's subject words the passage contains; an English word the bridge
-    translated counts as present when any of its Chinese words is."""
+def term_support(form: str, passage: str, bridged: dict[str, list[str]] | None = None, rarity: Callable[[str], float] | None = None) -> float:
+    """Share of the question's subject words the passage contains, each weighted by its rarity in
+    the corpus (a name the corpus never mentions outweighs a word it uses everywhere); an English
+    word the bridge translated counts as present when any of its Chinese words is."""
     bridged = bridged or {}
+    rarity = rarity or (lambda word: 1.0)
     translated = {w for phrase in bridged for w in phrase.split()}
-    words = [w for w in content_words(form) if w not in translated]
-    total = len(words) + len(bridged)
+    terms = [(rarity(w), w in passage) for w in content_words(form) if w not in translated]
+    terms += [(min(map(rarity, cs)), any(c in passage for c in cs)) for cs in bridged.values() if cs]
+    total = sum(weight for weight, _ in terms)
     if not total:
         return 1.0
-    present = sum(w in passage for w in words) + sum(any(c in passage for c in cs) for cs in bridged.values())
-    return present / total
+    return sum(weight for weight, present in terms if present) / total
 
 
 def standout(best: float, query: np.ndarray, background: np.ndarray) -> float:

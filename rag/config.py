@@ -37,9 +37,8 @@ class Settings:
     overlap_weight: float = 0.1  # sentence score = cosine + these bonuses (rag/answer.py)
     type_weight: float = 0.05
     rank_penalty: float = 0.01
-    abstain_standout: float = 0.0  # min z-score of the best cosine (see rag/confidence.py)
-    abstain_support: float = 0.0  # min share of question content words in the cited passage
-    lexical_regime: float = 0.5  # min share of query tokens the index knows, to judge by terms
+    abstain_standout: float = 2.75  # min z-score of the best cosine (see rag/confidence.py)
+    abstain_support: float = 0.15  # min share of question content words in the cited passage
     # default result count
     k: int = 5
 

@@ -13,6 +13,7 @@ from rag.normalize import normalize_query
 from rag.store import Index
 
 METHODS = ("bm25", "dense", "hybrid")
+MIN_RARITY = 0.1  # idf floor for term support weights
 
 
 @dataclass
@@ -90,6 +91,12 @@ class Retriever:
             sentence_cos = (self.index.sentence_dense.vectors(members) @ query.vector).tolist()
             out.append(max([cos, *sentence_cos]))
         return out
+
+    def rarity(self, word: str) -> float:
+        """Idf of the word's rarest token (a word the index never saw is as rare as can be),
+        floored so that no word weighs nothing."""
+        idf = self.index.bm25.idf(self.tokenize(word) or [word])
+        return max(float(idf.max()), MIN_RARITY)
 
     def lexical_coverage(self, query: Query) -> float:
         """Share of the query's idf mass that the index vocabulary knows: near 0 for an English

@@ -90,9 +90,11 @@ class Engine:
             "citations": [self.citation(h, r, script) for r, h in enumerate(hits, 1)],
             "timings_ms": clock.laps,
         }
+        if answer.text:
+            result["answer_source"] = {"citation": answer.rank, "doc_id": answer.doc_id, "start": answer.start, "end": answer.end}
         if answer.evidence:
             e = answer.evidence
-            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3), "lexical": e.lexical}
+            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3)}
         if answer.text is None:
             result["message"] = ABSTAIN_MESSAGE[script]
         return result
