@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 
 from rag.config import load_settings, parse_overrides
-from rag.corpus import CorpusError
-from rag.embedding.model import ModelError
+from rag.corpus import CorpusError, load_corpus
+from rag.embedding.model import ModelError, resolve_model
 from rag.service import Engine, QuestionError, open_index
 from rag.store import IndexStoreError
 
@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     from rag.evaluation.harness import add_eval_command
 
     add_eval_command(commands, _common)
+
+    serve = commands.add_parser("serve", help="the web app: chat page, OpenAI-compatible API, ask and search")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(run=run_serve)
     return parser
 
 
@@ -122,6 +128,21 @@ def ask_batch(args: argparse.Namespace) -> int:
         else:
             print(result.get("error") or format_answer(result), flush=True)
     return 1 if failures else 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from rag.api.app import create_app, engine_loader
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"port must be between 1 and 65535, not {args.port}")
+    settings = load_settings(model=args.model)
+    load_corpus(args.corpus)  # a missing corpus or model fails here, before the server starts
+    resolve_model(settings.model)
+    app = create_app(engine_loader(args.corpus, args.index, settings))
+    uvicorn.run(app, host=args.host, port=args.port)
+    return 0
 
 
 def format_answer(result: dict) -> str:

@@ -64,6 +64,29 @@ def load_settings(**overrides) -> Settings:
     return settings.with_overrides(**overrides)
 
 
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible server (Ollama, vLLM, llama.cpp) that writes answers from the passages."""
+
+    base_url: str
+    model: str
+    api_key: str
+    timeout: float  # seconds before falling back to the extractive answer
+
+
+def load_llm_settings() -> LLMSettings | None:
+    """From `RAG_LLM_BASE_URL`, `RAG_LLM_MODEL`, `RAG_LLM_API_KEY`, `RAG_LLM_TIMEOUT`; None when
+    no server is configured (answers stay extractive)."""
+    base_url = os.environ.get("RAG_LLM_BASE_URL", "").strip()
+    if not base_url:
+        return None
+    try:
+        timeout = float(os.environ.get("RAG_LLM_TIMEOUT", "20"))
+    except ValueError:
+        raise ValueError("RAG_LLM_TIMEOUT must be a number of seconds") from None
+    return LLMSettings(base_url.rstrip("/"), os.environ.get("RAG_LLM_MODEL", "default"), os.environ.get("RAG_LLM_API_KEY", ""), timeout)
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     """`["chunk_size=150", "fusion=weighted"]` -> typed values, for experiments from the command line."""
     defaults = Settings().as_dict()

@@ -64,7 +64,7 @@ class Engine:
         prepared = self.retriever.prepare(query)
         script = detect_script(query)
         hits = self.retriever.search(prepared, k, method)
-        return {"query": query, "results": [self.citation(h, r, script) for r, h in enumerate(hits, 1)]}
+        return {"query": query, "script": script, "results": [self.citation(h, r, script) for r, h in enumerate(hits, 1)]}
 
     def ask(self, question: str, k: int | None = None, method: str = "hybrid") -> dict:
         k = k or self.settings.k
@@ -87,6 +87,7 @@ class Engine:
             "question": question,
             "answer": f"{display(answer.text, script)} [{answer.rank}]" if answer.text else None,
             "abstained": answer.text is None,
+            "script": script,
             "citations": [self.citation(h, r, script) for r, h in enumerate(hits, 1)],
             "timings_ms": clock.laps,
         }

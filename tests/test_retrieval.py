@@ -12,11 +12,6 @@ from rag.service import Engine
 CORPUS = Path(__file__).parents[1] / "corpus"
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    return Engine.open(CORPUS, tmp_path_factory.mktemp("index") / "index", load_settings())
-
-
 def test_citations_quote_the_original_exactly(engine):
     result = engine.search("港洽周 5月15日 开幕", k=10)
     assert result["results"]

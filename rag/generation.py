@@ -1,0 +1,83 @@
+"""Optional generated answers: an OpenAI-compatible model writes the answer from the numbered
+passages, and every [n] it cites is checked against the passages it was given. Any failure (server
+down, slow, malformed reply, invented citation) falls back to the extractive answer, and says so."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from rag.config import LLMSettings
+
+CITATION = re.compile(r"\[(\d+)\]")
+SYSTEM_PROMPT = (
+    "You answer questions about Chinese news articles using only the numbered passages given. "
+    "Answer in one or two sentences, in the language and script of the question. "
+    "Cite every claim with the number of its passage in square brackets, like [1]. "
+    "If the passages do not answer the question, say so."
+)
+FALLBACK_NOTE = "The language model could not be used ({reason}); this is the extractive answer."
+
+
+class GenerationError(Exception):
+    """The model's answer cannot be used."""
+
+
+class Generator:
+    def __init__(self, settings: LLMSettings, client: httpx.Client | None = None):
+        self.settings = settings
+        self.client = client or httpx.Client(timeout=settings.timeout)
+
+    def write(self, question: str, citations: list[dict]) -> str:
+        payload = {
+            "model": self.settings.model,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(question, citations)}],
+            "temperature": 0,
+        }
+        headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
+        try:
+            response = self.client.post(f"{self.settings.base_url}/chat/completions", json=payload, headers=headers, timeout=self.settings.timeout)
+            response.raise_for_status()
+            text = response.json()["choices"][0]["message"]["content"]
+        except httpx.TimeoutException:
+            raise GenerationError(f"no reply within {self.settings.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise GenerationError(f"server unavailable: {type(exc).__name__}") from None
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise GenerationError("malformed reply") from None
+        return checked(text, len(citations))
+
+
+def user_prompt(question: str, citations: list[dict]) -> str:
+    passages = "\n\n".join(f"[{c['rank']}] ({c['doc_id']})\n{c['display_text']}" for c in citations)
+    return f"Passages:\n\n{passages}\n\nQuestion: {question}"
+
+
+def checked(text: object, passages: int) -> str:
+    """The answer, if it cites at least one passage and only passages 1..passages."""
+    if not isinstance(text, str) or not text.strip():
+        raise GenerationError("empty reply")
+    cited = {int(n) for n in CITATION.findall(text)}
+    if not cited:
+        raise GenerationError("the reply cites no passage")
+    invented = sorted(n for n in cited if not 1 <= n <= passages)
+    if invented:
+        raise GenerationError(f"the reply cites passages it was not given: {invented}")
+    return text.strip()
+
+
+def with_generated_answer(result: dict, generator: Generator | None) -> dict:
+    """`result` of `Engine.ask`, its answer rewritten by the model when one is configured and the
+    evidence was strong enough to answer at all."""
+    if generator is None or result["abstained"]:
+        result["generation"] = {"mode": "extractive"}
+        return result
+    try:
+        text = generator.write(result["question"], result["citations"])
+    except GenerationError as exc:
+        result["generation"] = {"mode": "extractive", "note": FALLBACK_NOTE.format(reason=exc)}
+        return result
+    result["extractive_answer"], result["answer"] = result["answer"], text
+    result["generation"] = {"mode": "llm", "model": generator.settings.model}
+    return result
