@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_types import expected_types, fits
-from rag.confidence import Evidence, background_sample, standout, term_support
+from rag.confidence import Evidence, SubjectTerms, background_sample, standout
 from rag.config import Settings
 from rag.retrieval import Hit, Query, Retriever
+from rag.script import EN, detect_script
 
 
 @dataclass
@@ -59,11 +60,13 @@ class AnswerExtractor:
             self._background = background_sample(dense.vectors, dense.size)
         best = max(h.dense for h in hits)
         passage = self.index.chunks[cited.chunk].search_text
-        support = term_support(query.form, passage, query.terms, self.retriever.rarity)
-        return Evidence(standout(best, query.vector, self._background), support)
+        support = SubjectTerms(query.form, query.terms, self.retriever.rarity).support(passage)
+        return Evidence(standout(best, query.vector, self._background), support, detect_script(query.text) != EN)
 
     def too_weak(self, evidence: Evidence) -> bool:
-        return evidence.standout < self.settings.abstain_standout or evidence.support < self.settings.abstain_support
+        if evidence.standout < self.settings.abstain_standout:
+            return True
+        return evidence.by_terms and evidence.support < self.settings.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
         seen: set[int] = set()
@@ -79,10 +82,10 @@ class AnswerExtractor:
         texts = [self._text(c.sentence) for c in candidates]
         cosines = self.index.sentence_dense.vectors([c.sentence for c in candidates]) @ query.vector
         kinds = expected_types(query.form)
-        query_tokens = set(query.tokens)
+        subject = SubjectTerms(query.form, query.terms, self.retriever.rarity)
         s = self.settings
         for c, text, cos in zip(candidates, texts, cosines.tolist()):
-            overlap = len(query_tokens & set(self.retriever.tokenize(text))) / len(query_tokens) if query_tokens else 0.0
+            overlap = subject.support(text)
             c.score = cos + s.overlap_weight * overlap + s.type_weight * fits(text, kinds) - s.rank_penalty * (c.hit_rank - 1)
 
     def _text(self, sentence: int) -> str:

@@ -3,9 +3,11 @@
 - Dense standout: how far the best cosine rises above this query's cosine with typical passages
   (a z-score against a fixed sample of the index). Raw cosines are not comparable across queries:
   an English question scores ~0.1 lower against Chinese text than a Chinese one does.
-- Term support: the idf-weighted share of the question's content words (English ones through the
-  dictionary bridge) that the cited passage actually contains. Zero means the passage shares no subject with
-  the question, however close its vector.
+- Term support, for Chinese questions: the idf-weighted share of the question's content words that
+  the cited passage actually contains. Zero means the passage shares no subject with the question,
+  however close its vector. English questions reach Chinese words only through the dictionary
+  bridge, whose sense choice is too rough to judge by (`capacity` -> 潜力), so they are judged by
+  standout alone.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ LATIN_OR_NUMBER = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 @dataclass
 class Evidence:
     standout: float  # z-score of the best cosine against the background sample
-    support: float  # share of the question's content words found in the cited passage
+    support: float  # weighted share of the question's subject words in the cited passage
+    by_terms: bool  # is support trustworthy? Not for English: its words reach Chinese only by dictionary
 
 
 @lru_cache(maxsize=1)
@@ -56,19 +59,24 @@ def content_words(form: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def term_support(form: str, passage: str, bridged: dict[str, list[str]] | None = None, rarity: Callable[[str], float] | None = None) -> float:
-    """Share of the question's subject words the passage contains, each weighted by its rarity in
-    the corpus (a name the corpus never mentions outweighs a word it uses everywhere); an English
-    word the bridge translated counts as present when any of its Chinese words is."""
-    bridged = bridged or {}
-    rarity = rarity or (lambda word: 1.0)
-    translated = {w for phrase in bridged for w in phrase.split()}
-    terms = [(rarity(w), w in passage) for w in content_words(form) if w not in translated]
-    terms += [(min(map(rarity, cs)), any(c in passage for c in cs)) for cs in bridged.values() if cs]
-    total = sum(weight for weight, _ in terms)
-    if not total:
-        return 1.0
-    return sum(weight for weight, present in terms if present) / total
+class SubjectTerms:
+    """The question's subject words, each weighted by its rarity in the corpus (a name the corpus
+    never mentions outweighs a word it uses everywhere). An English word the bridge translated is
+    present when any of its Chinese words is."""
+
+    def __init__(self, form: str, bridged: dict[str, list[str]] | None = None, rarity: Callable[[str], float] | None = None):
+        bridged = bridged or {}
+        rarity = rarity or (lambda word: 1.0)
+        translated = {w for phrase in bridged for w in phrase.split()}
+        self.groups = [(rarity(w), (w,)) for w in content_words(form) if w not in translated]
+        self.groups += [(min(map(rarity, cs)), tuple(cs)) for cs in bridged.values() if cs]
+        self.total = sum(weight for weight, _ in self.groups)
+
+    def support(self, passage: str) -> float:
+        """Weighted share of the subject words the passage contains (1.0 when there are none)."""
+        if not self.total:
+            return 1.0
+        return sum(weight for weight, words in self.groups if any(w in passage for w in words)) / self.total
 
 
 def standout(best: float, query: np.ndarray, background: np.ndarray) -> float:

@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer_types import expected_types, fits
-from rag.confidence import content_words, term_support
+from rag.confidence import SubjectTerms, content_words
 from rag.normalize import normalize_query
 
 
@@ -41,6 +41,14 @@ def test_content_words_drop_question_framing():
 
 
 def test_term_support_is_the_share_of_subject_words_present():
-    form = normalize_query("长沙的人口是多少？")
-    assert term_support(form, "2004年，博世落户长沙。") == pytest.approx(0.5)
-    assert term_support(form, "长沙常住人口超过一千万。") == 1.0
+    terms = SubjectTerms(normalize_query("长沙的人口是多少？"))
+    assert terms.support("2004年，博世落户长沙。") == pytest.approx(0.5)
+    assert terms.support("长沙常住人口超过一千万。") == 1.0
+
+
+def test_term_support_weighs_rare_words_and_accepts_any_translation():
+    rarity = {"长沙": 1.0, "人口": 3.0, "首都": 2.0, "省会": 2.0}.get
+    terms = SubjectTerms(normalize_query("长沙的人口 capital"), {"capital": ["首都", "省会"]}, rarity)
+    assert terms.support("长沙是湖南省会。") == pytest.approx(3.0 / 6.0)
+    assert terms.support("人口") == pytest.approx(3.0 / 6.0)
+    assert terms.support("省会长沙人口") == 1.0
