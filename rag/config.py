@@ -24,6 +24,7 @@ class Settings:
     # dense
     model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
+    dense_index: str = "auto"  # "flat", "hnsw", "ivfpq" or by vector count (rag/dense/faiss.py)
     # English questions: add Chinese BM25 terms from the dictionary bridge (eval)
     translate_queries: bool = True
     # hybrid (eval)
@@ -44,7 +45,7 @@ class Settings:
 
     def index_key(self) -> str:
         """Hash of the settings an index depends on: change any of them and the index is stale."""
-        keys = ("chunk_size", "chunk_overlap", "tokenizer", "bm25_k1", "bm25_b", "model")
+        keys = ("chunk_size", "chunk_overlap", "tokenizer", "bm25_k1", "bm25_b", "model", "dense_index")
         payload = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 from rag.answer import AnswerExtractor
@@ -13,6 +12,7 @@ from rag.embedding.model import Embedder
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, HANT, detect_script, display
 from rag.store import Index, build_index, load_index, stale_reason
+from rag.timing import Stopwatch
 
 MAX_K = 50
 MAX_QUESTION = 2000
@@ -113,15 +113,3 @@ class Engine:
             "display_text": display(repaired, script),
             "score": round(hit.score, 6),
         }
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.started = self.last = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round((now - self.last) * 1000, 2)
-        self.laps["total"] = round((now - self.started) * 1000, 2)
-        self.last = now

@@ -25,6 +25,7 @@ from rag.lexical.bm25 import BM25
 from rag.lexical.bridge import Bridge
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, search_form
+from rag.timing import Stopwatch
 
 FORMAT_VERSION = 4
 SENTENCE_VECTORS = "sentences.faiss"
@@ -85,17 +86,24 @@ def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[list
     return chunk_sentences, sentence_chunks
 
 
-def build_index(docs: list[Document], index_dir: Path, settings: Settings, embedder: Embedder) -> Index:
+def build_index(docs: list[Document], index_dir: Path, settings: Settings, embedder: Embedder, clock: Stopwatch | None = None) -> Index:
+    """Build and save; `clock` (optional) gets a lap per stage, for the benchmarks."""
+    clock = clock or Stopwatch()
     forms = {d.doc_id: search_form(d.text) for d in docs}
+    clock.lap("normalise")
     chunks = chunk_corpus(docs, forms, settings)
+    sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
+    clock.lap("chunk")
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
     bridge = Bridge.build(form.text for form in forms.values())
-    sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
+    clock.lap("lexical")
     texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
     vectors = embedder.embed_passages(texts, progress=True).reshape(len(texts), embedder.dimension)
-    dense = FaissIndex.build(vectors[: len(chunks)])
-    sentence_dense = FaissIndex.build(vectors[len(chunks) :])
+    clock.lap("embed")
+    dense = FaissIndex.build(vectors[: len(chunks)], settings.dense_index)
+    sentence_dense = FaissIndex.build(vectors[len(chunks) :], settings.dense_index)
+    clock.lap("dense")
     manifest = {
         "format": FORMAT_VERSION,
         "settings_key": settings.index_key(),
@@ -106,6 +114,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
     }
     index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge)
     save_index(index, index_dir)
+    clock.lap("save")
     return index
 
 

@@ -1,4 +1,9 @@
-"""Inner-product search over L2-normalised vectors with FAISS (so scores are cosines)."""
+"""Inner-product search over L2-normalised vectors with FAISS (so scores are cosines).
+
+The index type follows the number of vectors (see `choose_kind`, measured by bench/scale.py):
+exact flat search while it is fast enough, HNSW graphs beyond, IVF-PQ codes when even the raw
+vectors would crowd memory.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,19 @@ import faiss
 import numpy as np
 
 FILE = "dense.faiss"
+KINDS = ("auto", "flat", "hnsw", "ivfpq")
+FLAT_MAX = 50_000  # exact search stays within a few ms up to here
+HNSW_MAX = 5_000_000  # beyond, 4 bytes x 384 dims per vector (1.5 GB per million) crowds memory
+HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 128
+PQ_MAX_BYTES = 64  # IVF-PQ code size per vector: at most 64 one-byte codes of at least 4 dims each
+
+
+def choose_kind(n: int, kind: str = "auto") -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown dense index kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind != "auto":
+        return kind
+    return "flat" if n <= FLAT_MAX else "hnsw" if n <= HNSW_MAX else "ivfpq"
 
 
 class FaissIndex:
@@ -15,11 +33,31 @@ class FaissIndex:
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray) -> "FaissIndex":
+    def build(cls, vectors: np.ndarray, kind: str = "auto") -> "FaissIndex":
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexFlatIP(vectors.shape[1])
+        n, d = vectors.shape
+        kind = choose_kind(n, kind)
+        if kind == "flat":
+            index = faiss.IndexFlatIP(d)
+        elif kind == "hnsw":
+            index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_BUILD
+        else:
+            lists = max(1, min(65_536, int(4 * np.sqrt(n))))
+            codes = max(m for m in range(1, PQ_MAX_BYTES + 1) if d % m == 0 and d // m >= 4)
+            index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, lists, codes, 8, faiss.METRIC_INNER_PRODUCT)
+            index.train(vectors[np.random.default_rng(0).permutation(n)[: 256 * lists]])
         index.add(vectors)
-        return cls(index)
+        return cls(index)._tuned()
+
+    def _tuned(self) -> "FaissIndex":
+        """Search-time parameters, which FAISS does not persist with every index type."""
+        if isinstance(self.index, faiss.IndexHNSWFlat):
+            self.index.hnsw.efSearch = HNSW_EF_SEARCH
+        elif isinstance(self.index, faiss.IndexIVF):
+            self.index.nprobe = 32
+            self.index.make_direct_map()
+        return self
 
     @property
     def size(self) -> int:
@@ -35,7 +73,7 @@ class FaissIndex:
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
     def vectors(self, ids: list[int]) -> np.ndarray:
-        """Stored vectors by position (exact for flat indexes)."""
+        """Stored vectors by position (exact for flat and HNSW, decoded codes for IVF-PQ)."""
         if not ids:
             return np.zeros((0, self.index.d), dtype=np.float32)
         return np.stack([self.index.reconstruct(int(i)) for i in ids])
@@ -45,4 +83,4 @@ class FaissIndex:
 
     @classmethod
     def load(cls, directory: Path, name: str = FILE) -> "FaissIndex":
-        return cls(faiss.read_index(str(directory / name)))
+        return cls(faiss.read_index(str(directory / name)))._tuned()

@@ -1,0 +1,41 @@
+"""Dense index types: chosen by size, and each finds the true neighbours of stored vectors."""
+
+import numpy as np
+import pytest
+
+from rag.dense.faiss import FLAT_MAX, HNSW_MAX, FaissIndex, choose_kind
+
+
+def unit_vectors(n: int, d: int = 32, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_kind_follows_size():
+    assert choose_kind(FLAT_MAX) == "flat" and choose_kind(FLAT_MAX + 1) == "hnsw"
+    assert choose_kind(HNSW_MAX + 1) == "ivfpq" and choose_kind(10, "hnsw") == "hnsw"
+    with pytest.raises(ValueError, match="unknown dense index kind"):
+        choose_kind(10, "annoy")
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_stored_vector_is_its_own_nearest_neighbour_after_reload(kind, tmp_path):
+    vectors = unit_vectors(2000)
+    FaissIndex.build(vectors, kind).save(tmp_path)
+    index = FaissIndex.load(tmp_path)
+    hits = sum(int(index.search(vectors[i], 1)[0][0]) == i for i in range(0, 2000, 20))
+    assert hits == 100
+    np.testing.assert_allclose(index.vectors([5, 7]), vectors[[5, 7]], atol=1e-6)
+
+
+def test_ivfpq_approximates_flat_search(tmp_path):
+    vectors = unit_vectors(20_000, d=96)
+    centres = unit_vectors(50, d=96, seed=1)
+    vectors = centres[np.arange(20_000) % 50] + 0.3 * vectors
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    FaissIndex.build(vectors, "ivfpq").save(tmp_path)
+    approx, exact = FaissIndex.load(tmp_path), FaissIndex.build(vectors, "flat")
+    queries = vectors[:50]
+    recall = np.mean([len(set(approx.search(q, 10)[0]) & set(exact.search(q, 10)[0])) / 10 for q in queries])
+    assert recall >= 0.3  # chance would be 0.0005
+    assert approx.vectors([3]).shape == (1, 96)
