@@ -39,6 +39,17 @@ def is_wide(ch: str) -> bool:
     return ord(ch) >= 0x2E80 or ch in "“”‘’—…·"
 
 
+def _longest_repeat(line: str, i: int, limit: int) -> int:
+    """Longest s <= limit with line[i:i+s] == line[i+s:i+2s], else 0. Only sizes where line[i]
+    recurs are tried: in ordinary text a character rarely recurs that close, so this is quick."""
+    sizes = []
+    j = line.find(line[i], i + 1, i + limit + 1)
+    while j != -1:
+        sizes.append(j - i)
+        j = line.find(line[i], j + 1, i + limit + 1)
+    return next((s for s in reversed(sizes) if line[i : i + s] == line[i + s : i + 2 * s]), 0)
+
+
 def undoubled(line: str) -> list[int] | None:
     """Indices to keep if `line` is made of doubled runs, else None.
 
@@ -54,10 +65,7 @@ def undoubled(line: str) -> list[int] | None:
             keep.append(i)
             i += 1
             continue
-        size = next(
-            (s for s in range(min(MAX_DOUBLED_RUN, (n - i) // 2), 0, -1) if line[i : i + s] == line[i + s : i + 2 * s]),
-            0,
-        )
+        size = _longest_repeat(line, i, min(MAX_DOUBLED_RUN, (n - i) // 2))
         if size:
             keep.extend(range(i, i + size))
             paired += 2 * size

@@ -3,8 +3,11 @@ reader's own script."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from pathlib import Path
 
+import opencc
 from opencc import OpenCC
 
 HANS = "zh-Hans"
@@ -18,7 +21,26 @@ def _converter(config: str) -> OpenCC:
 
 
 def t2s(text: str) -> str:
-    return _converter("t2s").convert(text)
+    """OpenCC t2s, skipped for text it cannot change (most of a Simplified corpus: the Python
+    converter is the slowest step of indexing)."""
+    return _converter("t2s").convert(text) if _traditional_marks().search(text) else text
+
+
+@lru_cache(maxsize=1)
+def _traditional_marks() -> re.Pattern:
+    """Characters without which t2s changes nothing: those its character table converts, plus
+    every character of a phrase that converts although each of its characters alone would not."""
+    folder = Path(opencc.__file__).parent / "dictionary"
+    marks = set()
+    for line in (folder / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if values.split() and values.split()[0] != key:
+            marks.add(key)
+    for line in (folder / "TSPhrases.txt").read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if values.split() and values.split()[0] != key and not marks.intersection(key):
+            marks.update(key)
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(marks)) + "]")
 
 
 def s2t(text: str) -> str:
