@@ -72,3 +72,16 @@ def test_chunks_cite_exact_original_slices():
             assert text[c.start : c.end]  # the cited slice exists and is non-empty
             assert len(c.search_text) <= 200
         assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_fast_t2s_equals_opencc_on_both_scripts():
+    """t2s skips text without a character it could convert; it must still equal OpenCC exactly."""
+    import random
+
+    from rag.script import _converter, s2t, t2s
+
+    simplified = "".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt")))
+    text = simplified + s2t(simplified) + "乾隆皇帝 乾坤 著作 瞭解 么麼 後來 于是 於是"
+    rng = random.Random(0)
+    fragments = text.split("\n") + [text[i : i + rng.randint(1, 30)] for i in (rng.randrange(len(text)) for _ in range(5000))]
+    assert all(t2s(f) == _converter("t2s").convert(f) for f in fragments)
