@@ -61,3 +61,15 @@ def test_bad_model_folder(tmp_path):
 def test_unknown_command_is_a_usage_error():
     result = rag("frobnicate")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_missing_corpus_before_starting(tmp_path):
+    assert_clean_error(rag("serve", "--corpus", str(tmp_path / "nope")), "corpus folder not found")
+
+
+def test_serve_refuses_a_bad_port(tmp_path):
+    assert_clean_error(rag("serve", "--port", "70000"), "port must be between 1 and 65535")
+
+
+def test_serve_refuses_a_missing_model_folder(tmp_path):
+    assert_clean_error(rag("serve", "--model", str(tmp_path / "no-model")), "model")
