@@ -95,7 +95,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
     sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
     clock.lap("chunk")
     tokenize = get_tokenizer(settings.tokenizer)
-    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index([tokenize(c.search_text) for c in chunks])
+    bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokenize(c.search_text) for c in chunks)
     bridge = Bridge.build(form.text for form in forms.values())
     clock.lap("lexical")
     texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]

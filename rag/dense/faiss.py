@@ -7,6 +7,8 @@ vectors would crowd memory.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -18,6 +20,20 @@ FLAT_MAX = 50_000  # exact search stays within a few ms up to here
 HNSW_MAX = 5_000_000  # beyond, 4 bytes x 384 dims per vector (1.5 GB per million) crowds memory
 HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 128
 PQ_MAX_BYTES = 64  # IVF-PQ code size per vector: at most 64 one-byte codes of at least 4 dims each
+
+
+@contextmanager
+def all_cores():
+    """Builds use every core; searches run on one. A single query gains little from OpenMP, and
+    its idle threads spinning afterwards slow the next question's embedding (bench/scale.py)."""
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(1)
+
+
+faiss.omp_set_num_threads(1)
 
 
 def choose_kind(n: int, kind: str = "auto") -> str:
@@ -46,8 +62,10 @@ class FaissIndex:
             lists = max(1, min(65_536, int(4 * np.sqrt(n))))
             codes = max(m for m in range(1, PQ_MAX_BYTES + 1) if d % m == 0 and d // m >= 4)
             index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, lists, codes, 8, faiss.METRIC_INNER_PRODUCT)
-            index.train(vectors[np.random.default_rng(0).permutation(n)[: 256 * lists]])
-        index.add(vectors)
+        with all_cores():
+            if kind == "ivfpq":
+                index.train(vectors[np.random.default_rng(0).permutation(n)[: 256 * lists]])
+            index.add(vectors)
         return cls(index)._tuned()
 
     def _tuned(self) -> "FaissIndex":

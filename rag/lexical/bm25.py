@@ -8,7 +8,10 @@ instead of a Python loop over every chunk.
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
+from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -25,25 +28,25 @@ class BM25:
     def size(self) -> int:
         return self.weights.shape[1]
 
-    def index(self, corpus_tokens: list[list[str]]) -> "BM25":
-        rows, cols, tfs = [], [], []
-        lengths = np.zeros(len(corpus_tokens), dtype=np.float64)
+    def index(self, corpus_tokens: Iterable[list[str]]) -> "BM25":
+        """One pass over each chunk's tokens. Any iterable will do, and postings are kept as
+        packed 32-bit arrays: a generator keeps a million-chunk build within memory."""
+        rows, cols, tfs, lengths = array("i"), array("i"), array("i"), array("i")
         for col, tokens in enumerate(corpus_tokens):
-            lengths[col] = len(tokens)
-            for term, tf in Counter(tokens).items():
-                rows.append(self.vocab.setdefault(term, len(self.vocab)))
-                cols.append(col)
-                tfs.append(tf)
-        n_docs = len(corpus_tokens)
-        tf = np.asarray(tfs, dtype=np.float64)
-        rows_a = np.asarray(rows, dtype=np.int64)
-        doc_freq = np.bincount(rows_a, minlength=len(self.vocab))
-        idf = self._idf(doc_freq, n_docs)
-        avg_len = lengths.mean() if n_docs else 0.0
-        norm = self.k1 * (1 - self.b + self.b * lengths[cols] / max(avg_len, 1e-9))
+            counts = Counter(tokens)
+            lengths.append(len(tokens))
+            rows.extend(self.vocab.setdefault(term, len(self.vocab)) for term in counts)
+            cols.extend(repeat(col, len(counts)))
+            tfs.extend(counts.values())
+        n_docs = len(lengths)
+        rows_a, cols_a = np.frombuffer(rows, dtype=np.intc), np.frombuffer(cols, dtype=np.intc)
+        tf = np.frombuffer(tfs, dtype=np.intc).astype(np.float32)
+        length = np.frombuffer(lengths, dtype=np.intc).astype(np.float32)
+        idf = self._idf(np.bincount(rows_a, minlength=len(self.vocab)), n_docs).astype(np.float32)
+        avg_len = float(length.mean()) if n_docs else 0.0
+        norm = self.k1 * (1 - self.b + self.b * length[cols_a] / max(avg_len, 1e-9))
         values = idf[rows_a] * tf * (self.k1 + 1) / (tf + norm)
-        shape = (len(self.vocab), n_docs)
-        self.weights = sparse.csr_matrix((values.astype(np.float32), (rows_a, cols)), shape=shape)
+        self.weights = sparse.csr_matrix((values, (rows_a, cols_a)), shape=(len(self.vocab), n_docs))
         return self
 
     def _idf(self, doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
