@@ -67,8 +67,9 @@ class BM25:
     def idf(self, terms: list[str]) -> np.ndarray:
         """Unfloored idf per term; a term the index has never seen gets the idf of a document
         frequency of zero, the rarest possible."""
-        doc_freq = np.diff(self.weights.indptr)
-        freqs = np.array([doc_freq[self.vocab[t]] if t in self.vocab else 0 for t in terms], dtype=np.float64)
+        starts = self.weights.indptr  # a term's row holds one entry per chunk containing it
+        ids = [self.vocab.get(t) for t in terms]
+        freqs = np.array([starts[i + 1] - starts[i] if i is not None else 0 for i in ids], dtype=np.float64)
         return np.log(self.size - freqs + 0.5) - np.log(freqs + 0.5)
 
     def retrieve(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
