@@ -10,9 +10,11 @@ search form instead, built in three passes that each keep an offset per output c
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -60,6 +62,42 @@ def search_form(original: str) -> SearchForm:
             offsets.append(index)
     text = _t2s_same_length("".join(chars))
     return SearchForm(text, np.asarray(offsets, dtype=np.int64))
+
+
+class SearchForms:
+    """Every document's search form, made once at index time and persisted: text as UTF-32 code
+    points and offsets, both memory-mapped on load, so an answer never re-normalises a document
+    and a large index costs little resident memory."""
+
+    TEXT, OFFSETS, SPANS = "forms_text.npy", "forms_offsets.npy", "forms.json"
+
+    def __init__(self, spans: dict[str, tuple[int, int]], codes: np.ndarray, offsets: np.ndarray):
+        self.spans, self.codes, self.offsets = spans, codes, offsets
+
+    @classmethod
+    def of(cls, forms: dict[str, SearchForm]) -> "SearchForms":
+        spans, position = {}, 0
+        for doc_id, form in forms.items():
+            spans[doc_id] = (position, position + len(form.text))
+            position += len(form.text)
+        text = "".join(form.text for form in forms.values())
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        offsets = np.concatenate([form.offsets for form in forms.values()]).astype(np.int32) if forms else np.zeros(0, np.int32)
+        return cls(spans, codes, offsets)
+
+    def get(self, doc_id: str) -> SearchForm:
+        a, b = self.spans[doc_id]
+        return SearchForm(np.asarray(self.codes[a:b]).tobytes().decode("utf-32-le"), np.asarray(self.offsets[a:b]))
+
+    def save(self, directory: Path) -> None:
+        np.save(directory / self.TEXT, self.codes)
+        np.save(directory / self.OFFSETS, self.offsets)
+        (directory / self.SPANS).write_text(json.dumps(self.spans, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path) -> "SearchForms":
+        spans = {doc: tuple(span) for doc, span in json.loads((directory / cls.SPANS).read_text()).items()}
+        return cls(spans, np.load(directory / cls.TEXT, mmap_mode="r"), np.load(directory / cls.OFFSETS, mmap_mode="r"))
 
 
 def normalize_query(query: str) -> str:

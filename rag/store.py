@@ -24,13 +24,12 @@ from rag.embedding.model import Embedder
 from rag.lexical.bm25 import BM25
 from rag.lexical.bridge import Bridge
 from rag.lexical.tokenization import get_tokenizer
-from rag.normalize import SearchForm, search_form
+from rag.normalize import SearchForm, SearchForms, search_form
 from rag.timing import Stopwatch
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 SENTENCE_VECTORS = "sentences.faiss"
 MANIFEST = "manifest.json"
-FORM_CACHE = 256
 
 
 class IndexStoreError(RuntimeError):
@@ -47,19 +46,14 @@ class Index:
     sentences: list[Sentence]
     sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
     bridge: Bridge  # English terms -> Chinese corpus words, for English questions' BM25 side
+    forms: SearchForms  # each document's search form and offsets, memory-mapped
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.chunk_sentences, self.sentence_chunks = link_sentences(self.chunks, self.sentences)
-        self._forms: dict[str, SearchForm] = {}
 
     def form(self, doc_id: str) -> SearchForm:
-        """The document's search form, rebuilt on demand (cheap, deterministic) and kept."""
-        if doc_id not in self._forms:
-            if len(self._forms) >= FORM_CACHE:
-                self._forms.pop(next(iter(self._forms)))
-            self._forms[doc_id] = search_form(self.documents[doc_id])
-        return self._forms[doc_id]
+        return self.forms.get(doc_id)
 
     def repaired(self, doc_id: str, start: int, end: int) -> str:
         """Original characters behind search-form [start, end): the original script and case,
@@ -112,7 +106,7 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
         "corpus": {d.doc_id: d.sha256 for d in docs},
         "chunks": len(chunks),
     }
-    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge)
+    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge, SearchForms.of(forms))
     save_index(index, index_dir)
     clock.lap("save")
     return index
@@ -149,6 +143,7 @@ def _write(index: Index, directory: Path) -> None:
     index.dense.save(directory)
     index.sentence_dense.save(directory, SENTENCE_VECTORS)
     index.bridge.save(directory)
+    index.forms.save(directory)
     (directory / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=1))
 
 
@@ -186,9 +181,11 @@ def load_index(index_dir: Path) -> Index:
         sentences = [Sentence(*row) for row in json.loads((index_dir / "sentences.json").read_text())]
         sentence_dense = FaissIndex.load(index_dir, SENTENCE_VECTORS)
         bridge = Bridge.load(index_dir)
+        forms = SearchForms.load(index_dir)
     except Exception as exc:  # any damaged file means the same fix
         raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
-    if not (len(chunks) == bm25.size == dense.size == manifest.get("chunks")) or len(sentences) != sentence_dense.size:
+    consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") and len(sentences) == sentence_dense.size
+    if not consistent or set(forms.spans) != set(documents) or len(forms.codes) != len(forms.offsets):
         raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
-    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge)
+    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms)
 

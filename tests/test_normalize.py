@@ -85,3 +85,18 @@ def test_fast_t2s_equals_opencc_on_both_scripts():
     rng = random.Random(0)
     fragments = text.split("\n") + [text[i : i + rng.randint(1, 30)] for i in (rng.randrange(len(text)) for _ in range(5000))]
     assert all(t2s(f) == _converter("t2s").convert(f) for f in fragments)
+
+
+def test_persisted_search_forms_round_trip(tmp_path):
+    """The index stores every document's search form; loading it back (memory-mapped) must give
+    exactly what normalising the document again gives, text and offsets."""
+    from rag.normalize import SearchForms
+
+    documents = {p.name: p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))}
+    documents["empty.txt"] = ""
+    SearchForms.of({doc: search_form(text) for doc, text in documents.items()}).save(tmp_path)
+    loaded = SearchForms.load(tmp_path)
+    for doc, text in documents.items():
+        fresh, stored = search_form(text), loaded.get(doc)
+        assert stored.text == fresh.text
+        assert stored.offsets.tolist() == fresh.offsets.tolist()
