@@ -95,7 +95,9 @@ class RandomPassages:
 
     def __init__(self, embedder, seed: int):
         self.embedder, self.rng = embedder, np.random.default_rng(seed)
-        self.model_id, self.dimension = "random-passages", embedder.dimension
+        # the dimension from a query vector: asking the embedder would load torch, which a serving
+        # process with an existing index never does (its idle threads would skew the timings)
+        self.model_id, self.dimension = "random-passages", int(embedder.embed_queries(["dimension"]).shape[1])
         centres = self.rng.standard_normal((CENTRES, self.dimension)).astype(np.float32)
         self.centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
 
