@@ -54,8 +54,8 @@ def undoubled(line: str) -> list[int] | None:
     """Indices to keep if `line` is made of doubled runs, else None.
 
     Greedy left to right, longest run first: at each position take the longest X with XX next.
-    The line counts as doubled when such pairs cover most of its non-space characters and are two
-    runs or one long one, so ordinary reduplication (天天, 看看) never triggers it.
+    The line counts as doubled when such pairs cover most of its non-space characters and are three or
+    more runs or one long one, so ordinary reduplication (天天, 看看, 謝謝！！) never triggers it.
     """
     keep: list[int] = []
     paired = pairs = i = 0
@@ -75,7 +75,7 @@ def undoubled(line: str) -> list[int] | None:
             keep.append(i)
             i += 1
     visible = sum(not c.isspace() for c in line)
-    enough = pairs >= 2 or paired >= 8
+    enough = pairs >= 3 or paired >= 8
     if enough and visible and paired / visible >= DOUBLED_LINE_COVERAGE and not line.strip().isdigit():
         return keep
     return None

@@ -27,7 +27,7 @@ from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, SearchForms, search_form
 from rag.timing import Stopwatch
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 SENTENCE_VECTORS = "sentences.faiss"
 MANIFEST = "manifest.json"
 

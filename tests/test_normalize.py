@@ -35,7 +35,7 @@ def test_doubled_runs_are_undoubled(doubled, expected):
     assert "".join(doubled[i] for i in keep) == expected
 
 
-@pytest.mark.parametrize("line", ["大家天天看看书，人人都说好。", "相見、相談、相促", "2020", "謝謝謝謝"])
+@pytest.mark.parametrize("line", ["大家天天看看书，人人都说好。", "相見、相談、相促", "2020", "謝謝謝謝", "謝謝！！", "长长..."])
 def test_ordinary_lines_are_not_undoubled(line):
     assert undoubled(line) is None
 
