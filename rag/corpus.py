@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = {".txt", ".md"}
+LEGACY_ENCODINGS = ("gb18030", "big5")
+BINARY_PROBE = 8192  # a NUL byte in the first 8 KiB (and no UTF-16 BOM) means binary
 
 
 class CorpusError(RuntimeError):
     """The corpus folder or one of its files cannot be used."""
+
+
+class UnreadableFile(CorpusError):
+    """A file that is binary or in no encoding we can read: skipped, and named."""
 
 
 @dataclass(frozen=True)
@@ -38,17 +46,48 @@ def fingerprint(directory: Path) -> dict[str, str]:
 
 def read_document(path: Path) -> Document:
     raw = _read_bytes(path)
+    return Document(path.name, decode(raw, path), _sha256(raw))
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; otherwise the legacy Chinese encoding,
+    GB18030 (a superset of GBK and GB2312) or Big5, that charset-normalizer finds most plausible."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(raw, "utf-16", path)
+    if b"\x00" in raw[:BINARY_PROBE]:
+        raise UnreadableFile(f"{path.name}: binary, not text")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(raw, cp_isolation=list(LEGACY_ENCODINGS)).best()
+    if best is None:
+        raise UnreadableFile(f"{path.name}: not UTF-8, UTF-16, GB18030 or Big5")
+    return _strict(raw, best.encoding, path)
+
+
+def _strict(raw: bytes, encoding: str, path: Path) -> str:
+    try:
+        return raw.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"cannot decode {path} as UTF-8 (byte {exc.start})") from None
-    return Document(path.name, text, _sha256(raw))
+        raise UnreadableFile(f"{path.name}: not valid {encoding} (byte {exc.start})") from None
 
 
 def load_corpus(directory: Path) -> list[Document]:
-    docs = [read_document(p) for p in corpus_files(directory)]
+    """Every readable document; files that are binary or in no known encoding are skipped and
+    named on stderr (one bad file should not stop a corpus from being searchable)."""
+    docs, skipped = [], []
+    for path in corpus_files(directory):
+        try:
+            docs.append(read_document(path))
+        except UnreadableFile as exc:
+            skipped.append(str(exc))
+    if skipped:
+        print(f"rag: skipped {len(skipped)} file(s): " + "; ".join(skipped), file=sys.stderr)
     if not any(d.text.strip() for d in docs):
-        raise CorpusError(f"corpus folder has only empty files: {directory}")
+        raise CorpusError(f"corpus folder has no readable, non-empty files: {directory}")
     return docs
 
 

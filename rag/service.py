@@ -59,7 +59,7 @@ class Engine:
         return cls(open_index(corpus_dir, index_dir, settings, embedder, rebuild), embedder, settings)
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid") -> dict:
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         query = validate(query, k)
         prepared = self.retriever.prepare(query)
         script = detect_script(query)
@@ -67,7 +67,7 @@ class Engine:
         return {"query": query, "script": script, "results": [self.citation(h, r, script) for r, h in enumerate(hits, 1)]}
 
     def ask(self, question: str, k: int | None = None, method: str = "hybrid") -> dict:
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         question = validate(question, k)
         clock = Stopwatch()
         prepared = self.retriever.prepare(question)

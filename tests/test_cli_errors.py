@@ -37,13 +37,16 @@ def test_empty_corpus(tmp_path):
 def test_corpus_of_empty_files(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "a.txt").write_text("  \n")
-    assert_clean_error(rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "only empty files")
+    assert_clean_error(rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "no readable, non-empty files")
 
 
 def test_undecodable_file(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "bad.txt").write_bytes(b"\xff\xfe\xfa\x00\x81")
-    assert_clean_error(rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")), "bad.txt")
+    result = rag("index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    skipped, error = result.stderr.strip().splitlines()
+    assert "bad.txt" in skipped and "no readable, non-empty files" in error
 
 
 @pytest.mark.parametrize("command", ["ask", "search"])
@@ -73,3 +76,10 @@ def test_serve_refuses_a_bad_port(tmp_path):
 
 def test_serve_refuses_a_missing_model_folder(tmp_path):
     assert_clean_error(rag("serve", "--model", str(tmp_path / "no-model")), "model")
+
+
+@pytest.mark.parametrize("k", ["0", "51", "-3"])
+def test_k_out_of_range(k, tmp_path):
+    result = rag("ask", "长沙", "-k", k, "--index", str(tmp_path / "i"))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "k must be between 1 and 50" in result.stderr.strip().splitlines()[-1]
