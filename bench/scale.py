@@ -64,10 +64,10 @@ def main() -> int:
 # ---- corpus -------------------------------------------------------------------------------------
 
 
-def synthetic_docs(target_chunks: int, seed: int, settings) -> list:
+def synthetic_docs(target_chunks: int, seed: int, settings):
     """Documents of recombined real sentences, numbers and places varied, until the chunk count is
     about `target_chunks` (a chunk advances chunk_size - chunk_overlap characters)."""
-    from rag.corpus import Document
+    from rag.corpus import Corpus, Document
 
     sentences = [s.strip() for path in sorted((ROOT / "corpus").glob("*.txt")) for s in SENTENCE.findall(path.read_text(encoding="utf-8"))]
     sentences = [s for s in sentences if len(s) >= 12]
@@ -87,7 +87,7 @@ def synthetic_docs(target_chunks: int, seed: int, settings) -> list:
         text = "".join(parts)
         docs.append(Document(f"syn_{len(docs):07d}.txt", text, str(len(docs))))
         chunks += max(1, -(-len(text) // step))
-    return docs
+    return Corpus(docs, {})
 
 
 class RandomPassages:
@@ -130,7 +130,7 @@ def measure_size(size: int, seed: int) -> dict:
     generate_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         clock = Stopwatch()
-        index = build_index(docs, Path(tmp) / "index", settings, embedder, clock)
+        index = build_index(docs, Path(tmp) / "index", settings, embedder, clock=clock)
         disk = sum(p.stat().st_size for p in (Path(tmp) / "index").rglob("*") if p.is_file())
     n = len(index.chunks)
     build = {stage: ms / 1000 for stage, ms in clock.laps.items()}
@@ -139,8 +139,8 @@ def measure_size(size: int, seed: int) -> dict:
     result = {
         "chunks": n,
         "sentences": len(index.sentences),
-        "documents": len(docs),
-        "corpus_chars": sum(len(d.text) for d in docs),
+        "documents": len(docs.documents),
+        "corpus_chars": sum(len(d.text) for d in docs.documents),
         "generate_s": round(generate_s, 2),
         "build_s": {k: round(v, 2) for k, v in build.items()},
         "build_chunks_per_s": {k: round(n / v, 1) for k, v in build.items() if v > 0},
@@ -251,7 +251,7 @@ def measure_embedding() -> dict:
     settings = load_settings()
     embedder = Embedder(settings.model)
     passages = []
-    for doc in load_corpus(ROOT / "corpus"):
+    for doc in load_corpus(ROOT / "corpus").documents:
         passages += [c.search_text for c in chunk_document(doc.doc_id, search_form(doc.text), settings.chunk_size, settings.chunk_overlap)]
     passages = (passages * 2)[:256]
     encode = lambda texts: embedder.model.encode(texts, prompt_name="document", batch_size=settings.embed_batch_size, normalize_embeddings=True)  # noqa: E731  (no cache)

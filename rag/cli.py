@@ -1,4 +1,4 @@
-"""`rag` command line: index, search, ask, eval, serve."""
+"""`rag` command line: index, add, remove, search, ask, eval, serve."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import textwrap
 from pathlib import Path
 
 from rag.config import load_settings, parse_overrides
-from rag.corpus import CorpusError, load_corpus
+from rag.corpus import (
+    CorpusError,
+    load_corpus,
+    parse_document,
+    remove_documents,
+    store_document,
+)
 from rag.embedding.model import ModelError, resolve_model
-from rag.service import Engine, QuestionError, open_index
+from rag.service import Engine, QuestionError, open_index, update_index
 from rag.store import IndexStoreError
 
 USER_ERRORS = (CorpusError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
@@ -39,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(index)
     index.add_argument("--rebuild", action="store_true", help="rebuild even when the index is up to date")
     index.set_defaults(run=run_index)
+
+    add = commands.add_parser("add", help="add or replace documents (copied into the corpus folder) and update the index")
+    _common(add)
+    add.add_argument("files", nargs="+", type=Path, help=".txt/.md files; each file name becomes its document id")
+    add.set_defaults(run=run_add)
+
+    remove = commands.add_parser("remove", help="remove documents from the corpus folder and the index")
+    _common(remove)
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    remove.set_defaults(run=run_remove)
 
     search = commands.add_parser("search", help="ranked passages for a query")
     _common(search)
@@ -81,11 +97,41 @@ def open_engine(args: argparse.Namespace, rebuild: bool = False) -> Engine:
 
 
 def run_index(args: argparse.Namespace) -> int:
+    index = open_index(args.corpus, args.index, *_embedding(args), rebuild=args.rebuild)
+    return _report(index, args)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Every file is checked before any is stored: one bad file changes nothing."""
+    documents = {}
+    for path in args.files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
+        documents[path.name] = raw
+        parse_document(path.name, raw)
+
+    def store() -> None:
+        for doc_id, raw in documents.items():
+            store_document(args.corpus, doc_id, raw)
+
+    return _report(update_index(args.corpus, args.index, *_embedding(args), change=store), args)
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    change = lambda: remove_documents(args.corpus, args.doc_ids)  # noqa: E731
+    return _report(update_index(args.corpus, args.index, *_embedding(args), change=change), args)
+
+
+def _embedding(args: argparse.Namespace) -> tuple:
     from rag.embedding.model import Embedder
 
     settings = load_settings(model=args.model)
-    embedder = Embedder(settings.model, settings.embed_batch_size)
-    index = open_index(args.corpus, args.index, settings, embedder, rebuild=args.rebuild)
+    return settings, Embedder(settings.model, settings.embed_batch_size)
+
+
+def _report(index, args: argparse.Namespace) -> int:
     print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {args.index}")
     return 0
 

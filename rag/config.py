@@ -88,6 +88,23 @@ def load_llm_settings() -> LLMSettings | None:
     return LLMSettings(base_url.rstrip("/"), os.environ.get("RAG_LLM_MODEL", "default"), os.environ.get("RAG_LLM_API_KEY", ""), timeout)
 
 
+@dataclass(frozen=True)
+class AccessSettings:
+    """Who may use the web API. Document writes need `RAG_API_KEY` (and are off without one);
+    questions and listings are open unless `RAG_PROTECT_READS` is set."""
+
+    api_key: str
+    protect_reads: bool
+
+
+def load_access_settings() -> AccessSettings:
+    protect = os.environ.get("RAG_PROTECT_READS", "").strip().lower() in ("1", "true", "yes")
+    key = os.environ.get("RAG_API_KEY", "")
+    if protect and not key:
+        raise ValueError("RAG_PROTECT_READS needs RAG_API_KEY to be set")
+    return AccessSettings(key, protect)
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     """`["chunk_size=150", "fusion=weighted"]` -> typed values, for experiments from the command line."""
     defaults = Settings().as_dict()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = {".txt", ".md"}
 LEGACY_ENCODINGS = ("gb18030", "big5")
+DOC_ID = re.compile(r"[\w\-][\w.\-]{0,199}")
+MAX_FILE_BYTES = 64 << 20  # one document is held whole (text, search form, offsets): bound it
 BINARY_PROBE = 8192  # a NUL byte in the first 8 KiB (and no UTF-16 BOM) means binary
 
 
@@ -39,12 +43,24 @@ def corpus_files(directory: Path) -> list[Path]:
     return files
 
 
+@dataclass(frozen=True)
+class Corpus:
+    documents: list[Document]
+    skipped: dict[str, str]  # file name -> sha256 of the files that could not be read
+
+    def fingerprint(self) -> dict[str, str]:
+        return {d.doc_id: d.sha256 for d in self.documents} | self.skipped
+
+
 def fingerprint(directory: Path) -> dict[str, str]:
-    """Content hash per document id: what decides whether an index is stale."""
-    return {p.name: _sha256(_read_bytes(p)) for p in corpus_files(directory)}
+    """Content hash per file, readable or not: what decides whether an index is stale."""
+    return {p.name: _file_sha256(p) for p in corpus_files(directory)}
 
 
 def read_document(path: Path) -> Document:
+    size = _stat_size(path)
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{path.name}: {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB limit for one document (split it)")
     raw = _read_bytes(path)
     return Document(path.name, decode(raw, path), _sha256(raw))
 
@@ -75,25 +91,89 @@ def _strict(raw: bytes, encoding: str, path: Path) -> str:
         raise UnreadableFile(f"{path.name}: not valid {encoding} (byte {exc.start})") from None
 
 
-def load_corpus(directory: Path) -> list[Document]:
-    """Every readable document; files that are binary or in no known encoding are skipped and
-    named on stderr (one bad file should not stop a corpus from being searchable)."""
-    docs, skipped = [], []
+def check_doc_id(doc_id: str) -> str:
+    """A document id is a plain file name the corpus folder can hold: no folders, not hidden."""
+    if not isinstance(doc_id, str) or not DOC_ID.fullmatch(doc_id) or Path(doc_id).suffix.lower() not in SUFFIXES:
+        raise CorpusError(f"bad document id {doc_id!r}: use a file name of letters, digits, '-', '_' and '.', ending in .txt or .md")
+    return doc_id
+
+
+def parse_document(doc_id: str, raw: bytes) -> Document:
+    """A document to add, checked before anything is written: a valid id, a bounded size, text in
+    an encoding we read, and not empty."""
+    check_doc_id(doc_id)
+    if len(raw) > MAX_FILE_BYTES:
+        raise CorpusError(f"{doc_id}: over the {MAX_FILE_BYTES >> 20} MiB limit for one document (split it)")
+    document = Document(doc_id, decode(raw, Path(doc_id)), _sha256(raw))
+    if not document.text.strip():
+        raise CorpusError(f"{doc_id}: the document is empty")
+    return document
+
+
+def store_document(directory: Path, doc_id: str, raw: bytes) -> None:
+    """Write `directory/doc_id` through a temporary file renamed into place: a crash leaves either
+    the old document or the new one, never half of one."""
+    if not directory.is_dir():
+        raise CorpusError(f"corpus folder not found: {directory}")
+    tmp = directory / f".{doc_id}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, directory / doc_id)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def remove_documents(directory: Path, doc_ids: list[str]) -> None:
+    """Delete documents by id; all must exist, and at least one document must remain."""
+    present = {p.name for p in corpus_files(directory)}
+    unknown = [d for d in doc_ids if d not in present]
+    if unknown:
+        raise CorpusError(f"no such document(s) in {directory}: {', '.join(unknown)}")
+    if present <= set(doc_ids):
+        raise CorpusError("cannot remove every document: the index needs at least one (delete the index folder instead)")
+    for doc_id in doc_ids:
+        (directory / doc_id).unlink()
+
+
+def load_corpus(directory: Path) -> Corpus:
+    """Every readable document; files that are binary, too large or in no known encoding are
+    skipped and named on stderr (one bad file should not stop a corpus from being searchable)."""
+    docs, skipped, reasons = [], {}, []
     for path in corpus_files(directory):
         try:
             docs.append(read_document(path))
         except UnreadableFile as exc:
-            skipped.append(str(exc))
-    if skipped:
-        print(f"rag: skipped {len(skipped)} file(s): " + "; ".join(skipped), file=sys.stderr)
+            skipped[path.name] = _file_sha256(path)
+            reasons.append(str(exc))
+    if reasons:
+        print(f"rag: skipped {len(reasons)} file(s): " + "; ".join(reasons), file=sys.stderr)
     if not any(d.text.strip() for d in docs):
         raise CorpusError(f"corpus folder has no readable, non-empty files: {directory}")
-    return docs
+    return Corpus(docs, skipped)
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _stat_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _file_sha256(path: Path) -> str:
+    """Streamed, so that hashing a huge file costs no memory."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer import AnswerExtractor
@@ -11,7 +12,8 @@ from rag.corpus import load_corpus
 from rag.embedding.model import Embedder
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, HANT, detect_script, display
-from rag.store import Index, build_index, load_index, stale_reason
+from rag.storage import IndexDir, IndexStoreError
+from rag.store import Index, build_index, load_index, mismatch, stale_reason
 from rag.timing import Stopwatch
 
 MAX_K = 50
@@ -38,25 +40,69 @@ def validate(question: str, k: int) -> str:
 
 
 def open_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, rebuild: bool = False) -> Index:
-    """Load the index, building it first when missing, stale or when asked to."""
-    reason = "rebuild requested" if rebuild else stale_reason(index_dir, corpus_dir, settings, embedder.model_id)
-    if reason:
-        docs = load_corpus(corpus_dir)  # read and check every file before announcing a build
-        print(f"building index in {index_dir} ({reason})", file=sys.stderr)
-        return build_index(docs, index_dir, settings, embedder)
-    return load_index(index_dir)
+    """Load the index, bringing it up to date first when missing, stale or when asked to."""
+    if not rebuild and stale_reason(index_dir, corpus_dir, settings, embedder.model_id) is None:
+        return load_index(index_dir)
+    return update_index(corpus_dir, index_dir, settings, embedder, rebuild=rebuild)
+
+
+def update_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, change: Callable[[], object] | None = None, rebuild: bool = False) -> Index:
+    """As the one writer (the index lock): apply `change` to the corpus folder (rag add / remove),
+    then rebuild what is stale, re-processing only documents whose content changed."""
+    with IndexDir(index_dir).lock():
+        if change is not None:
+            change()
+        reason = "rebuild requested" if rebuild else stale_reason(index_dir, corpus_dir, settings, embedder.model_id)
+        if reason is None:  # another writer brought it up to date while we waited
+            return load_index(index_dir)
+        corpus = load_corpus(corpus_dir)  # read and check every file before announcing a build
+        previous = None if rebuild else reusable_index(index_dir, settings, embedder.model_id)
+        total = len(corpus.documents)
+        todo = total - (len(previous.unchanged(corpus.documents)) if previous else 0)
+        print(f"building index in {index_dir} ({reason}; {todo} of {total} documents to process)", file=sys.stderr)
+        return build_index(corpus, index_dir, settings, embedder, previous)
+
+
+def reusable_index(index_dir: Path, settings: Settings, model_id: str) -> Index | None:
+    """The current index if an update can start from it (same format, settings and model, intact)."""
+    if mismatch(IndexDir(index_dir).manifest(), settings, model_id):
+        return None
+    try:
+        return load_index(index_dir)
+    except IndexStoreError:
+        return None
 
 
 class Engine:
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
-        self.index, self.settings = index, settings
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, corpus_dir: Path | None = None, index_dir: Path | None = None):
+        self.index, self.embedder, self.settings = index, embedder, settings
+        self.corpus_dir, self.index_dir = corpus_dir, index_dir  # None: a fixed index, no updates
         self.retriever = Retriever(index, embedder, settings)
         self.extractor = AnswerExtractor(self.retriever, settings)
 
     @classmethod
     def open(cls, corpus_dir: Path, index_dir: Path, settings: Settings, rebuild: bool = False) -> "Engine":
         embedder = Embedder(settings.model, settings.embed_batch_size)
-        return cls(open_index(corpus_dir, index_dir, settings, embedder, rebuild), embedder, settings)
+        return cls(open_index(corpus_dir, index_dir, settings, embedder, rebuild), embedder, settings, corpus_dir, index_dir)
+
+    def updated(self, change: Callable[[], object]) -> "Engine":
+        """A new engine after `change` to the corpus folder; this one keeps answering meanwhile."""
+        if self.corpus_dir is None or self.index_dir is None:
+            raise IndexStoreError("this engine serves a fixed index and cannot be updated")
+        return self._over(update_index(self.corpus_dir, self.index_dir, self.settings, self.embedder, change))
+
+    def reloaded(self) -> "Engine | None":
+        """A new engine if another process has published a newer build, else None."""
+        if self.index_dir is None or IndexDir(self.index_dir).current() in (None, self.index.location):
+            return None
+        index = load_index(self.index_dir)
+        reason = mismatch(index.manifest, self.settings, self.embedder.model_id)
+        if reason:
+            raise IndexStoreError(f"the index published at {self.index_dir} does not match this server ({reason}); run `rag index --rebuild` with the server's settings")
+        return self._over(index)
+
+    def _over(self, index: Index) -> "Engine":
+        return Engine(index, self.embedder, self.settings, self.corpus_dir, self.index_dir)
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid") -> dict:
         k = self.settings.k if k is None else k

@@ -1,39 +1,33 @@
 """The persisted index: documents, chunks, BM25 and FAISS under one folder with a manifest.
 
-A build is written to a temporary sibling folder and renamed into place, so a crash mid-build
-leaves the previous index as it was.
+How builds are published and checked on disk is rag/storage.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from rag.chunking import Chunk, Sentence, chunk_document, split_sentences
 from rag.config import Settings
-from rag.corpus import Document, fingerprint
+from rag.corpus import Corpus, Document, fingerprint
 from rag.dense.faiss import FaissIndex
 from rag.embedding.model import Embedder
 from rag.lexical.bm25 import BM25
 from rag.lexical.bridge import Bridge
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import SearchForm, SearchForms, search_form
+from rag.storage import IndexDir, IndexStoreError, verify
 from rag.timing import Stopwatch
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 SENTENCE_VECTORS = "sentences.faiss"
-MANIFEST = "manifest.json"
-
-
-class IndexStoreError(RuntimeError):
-    """The index folder is missing, damaged or built differently."""
 
 
 @dataclass
@@ -52,8 +46,41 @@ class Index:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.chunk_sentences, self.sentence_chunks = link_sentences(self.chunks, self.sentences)
 
+    location: Path | None = None  # the build folder it was loaded from or written to
+
     def form(self, doc_id: str) -> SearchForm:
         return self.forms.get(doc_id)
+
+    def unchanged(self, docs: list[Document]) -> set[str]:
+        """Ids of `docs` this index already holds with the same content."""
+        corpus = self.manifest.get("corpus", {})
+        return {d.doc_id for d in docs if corpus.get(d.doc_id) == d.sha256 and d.doc_id in self.documents}
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+    def doc_sentences(self, doc_id: str) -> list[Sentence]:
+        return [s for s in self.sentences if s.doc_id == doc_id]
+
+    @cached_property
+    def _sentence_positions(self) -> dict[Sentence, int]:
+        return {s: i for i, s in enumerate(self.sentences)}
+
+    def sentence_position(self, sentence: Sentence) -> int | None:
+        return self._sentence_positions.get(sentence)
+
+    def write(self, directory: Path) -> dict:
+        """Every part into `directory`; returns the manifest to store beside them."""
+        (directory / "documents.json").write_text(json.dumps(self.documents, ensure_ascii=False))
+        rows = [[c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in self.chunks]
+        (directory / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False))
+        (directory / "sentences.json").write_text(json.dumps([[s.doc_id, s.search_start, s.search_end] for s in self.sentences]))
+        self.bm25.save(directory)
+        self.dense.save(directory)
+        self.sentence_dense.save(directory, SENTENCE_VECTORS)
+        self.bridge.save(directory)
+        self.forms.save(directory)
+        return dict(self.manifest)
 
     def repaired(self, doc_id: str, start: int, end: int) -> str:
         """Original characters behind search-form [start, end): the original script and case,
@@ -80,23 +107,34 @@ def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[list
     return chunk_sentences, sentence_chunks
 
 
-def build_index(docs: list[Document], index_dir: Path, settings: Settings, embedder: Embedder, clock: Stopwatch | None = None) -> Index:
-    """Build and save; `clock` (optional) gets a lap per stage, for the benchmarks."""
+def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: Embedder, previous: Index | None = None, clock: Stopwatch | None = None) -> Index:
+    """Build and publish an index of `docs`. Documents whose content is unchanged since `previous`
+    (built with the same settings) keep their search form, chunks, sentences and vectors; only the
+    rest is normalised, chunked and embedded. Corpus-wide parts (BM25 statistics, the bridge, the
+    FAISS index) are rebuilt from the union, so the result equals a full rebuild.
+    `clock` (optional) gets a lap per stage, for the benchmarks. Call with the index lock held."""
     clock = clock or Stopwatch()
-    forms = {d.doc_id: search_form(d.text) for d in docs}
+    docs = corpus.documents
+    kept = previous.unchanged(docs) if previous else set()
+    forms = {d.doc_id: previous.form(d.doc_id) if d.doc_id in kept else search_form(d.text) for d in docs}
     clock.lap("normalise")
-    chunks = chunk_corpus(docs, forms, settings)
-    sentences = [s for d in docs for s in split_sentences(d.doc_id, forms[d.doc_id])]
+    chunks, sentences = [], []
+    for doc in tqdm(docs, desc="chunk", unit="doc", file=sys.stderr, disable=len(docs) < 20):
+        if doc.doc_id in kept:
+            chunks += previous.doc_chunks(doc.doc_id)
+            sentences += previous.doc_sentences(doc.doc_id)
+        else:
+            chunks += chunk_document(doc.doc_id, forms[doc.doc_id], settings.chunk_size, settings.chunk_overlap)
+            sentences += split_sentences(doc.doc_id, forms[doc.doc_id])
     clock.lap("chunk")
     tokenize = get_tokenizer(settings.tokenizer)
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokenize(c.search_text) for c in chunks)
     bridge = Bridge.build(form.text for form in forms.values())
     clock.lap("lexical")
-    texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
-    vectors = embedder.embed_passages(texts, progress=True).reshape(len(texts), embedder.dimension)
+    chunk_vectors, sentence_vectors = embed_parts(chunks, sentences, forms, embedder, previous if kept else None)
     clock.lap("embed")
-    dense = FaissIndex.build(vectors[: len(chunks)], settings.dense_index)
-    sentence_dense = FaissIndex.build(vectors[len(chunks) :], settings.dense_index)
+    dense = FaissIndex.build(chunk_vectors, settings.dense_index)
+    sentence_dense = FaissIndex.build(sentence_vectors, settings.dense_index)
     clock.lap("dense")
     manifest = {
         "format": FORMAT_VERSION,
@@ -104,88 +142,77 @@ def build_index(docs: list[Document], index_dir: Path, settings: Settings, embed
         "settings": settings.as_dict(),
         "model_id": embedder.model_id,
         "corpus": {d.doc_id: d.sha256 for d in docs},
+        "skipped": corpus.skipped,
         "chunks": len(chunks),
+        "reused_documents": len(kept),
     }
     index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge, SearchForms.of(forms))
-    save_index(index, index_dir)
+    index.location = IndexDir(index_dir).publish(index.write)
     clock.lap("save")
     return index
 
 
-def chunk_corpus(docs: list[Document], forms: dict[str, SearchForm], settings: Settings) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    for doc in tqdm(docs, desc="normalise+chunk", unit="doc", file=sys.stderr, disable=len(docs) < 20):
-        chunks.extend(chunk_document(doc.doc_id, forms[doc.doc_id], settings.chunk_size, settings.chunk_overlap))
-    return chunks
+def embed_parts(chunks: list[Chunk], sentences: list[Sentence], forms: dict[str, SearchForm], embedder: Embedder, previous: Index | None) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors for every chunk and sentence: copied from `previous` where it holds the same text
+    exactly (flat and HNSW store vectors; IVF-PQ only codes), embedded (through the cache) otherwise."""
+    texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
+    stored = [None] * len(texts)
+    if previous is not None and previous.dense.exact:
+        stored = [previous.by_id.get(c.chunk_id) for c in chunks] + [previous.sentence_position(s) for s in sentences]
+    new = [i for i, position in enumerate(stored) if position is None]
+    fresh = embedder.embed_passages([texts[i] for i in new], progress=True) if new else None
+    dimension = fresh.shape[1] if fresh is not None else previous.dense.dimension
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    if new:
+        vectors[new] = fresh
+    if previous is not None:
+        for dense, positions in ((previous.dense, range(len(chunks))), (previous.sentence_dense, range(len(chunks), len(texts)))):
+            old = [i for i in positions if stored[i] is not None]
+            if old:
+                vectors[old] = dense.vectors([stored[i] for i in old])
+    return vectors[: len(chunks)], vectors[len(chunks) :]
 
 
-def save_index(index: Index, index_dir: Path) -> None:
-    index_dir = index_dir.resolve()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+def load_index(index_dir: Path) -> Index:
+    """The current build, checked against its manifest's checksums and counts."""
+    store = IndexDir(index_dir)
+    build, manifest = store.current(), store.manifest()
+    if build is None or manifest is None:
+        raise IndexStoreError(f"no index at {index_dir}; run `rag index`")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexStoreError(f"index at {index_dir} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; run `rag index --rebuild`")
+    verify(build, manifest)
     try:
-        _write(index, tmp)
-        old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}")
-        if index_dir.exists():
-            os.replace(index_dir, old)
-        os.replace(tmp, index_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        documents = json.loads((build / "documents.json").read_text())
+        chunks = [Chunk(*row) for row in json.loads((build / "chunks.json").read_text())]
+        sentences = [Sentence(*row) for row in json.loads((build / "sentences.json").read_text())]
+        parts = BM25.load(build), FaissIndex.load(build), FaissIndex.load(build, SENTENCE_VECTORS), Bridge.load(build), SearchForms.load(build)
+    except Exception as exc:  # any unreadable file means the same fix
+        raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
+    bm25, dense, sentence_dense, bridge, forms = parts
+    consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") and len(sentences) == sentence_dense.size
+    if not consistent or set(forms.spans) != set(documents) or len(forms.codes) != len(forms.offsets):
+        raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
+    index = Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms)
+    index.location = build
+    return index
 
 
-def _write(index: Index, directory: Path) -> None:
-    (directory / "documents.json").write_text(json.dumps(index.documents, ensure_ascii=False))
-    rows = [[c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in index.chunks]
-    (directory / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False))
-    (directory / "sentences.json").write_text(json.dumps([[s.doc_id, s.search_start, s.search_end] for s in index.sentences]))
-    index.bm25.save(directory)
-    index.dense.save(directory)
-    index.sentence_dense.save(directory, SENTENCE_VECTORS)
-    index.bridge.save(directory)
-    index.forms.save(directory)
-    (directory / MANIFEST).write_text(json.dumps(index.manifest, ensure_ascii=False, indent=1))
-
-
-def read_manifest(index_dir: Path) -> dict | None:
-    try:
-        return json.loads((index_dir / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def stale_reason(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> str | None:
-    """Why the index must be (re)built, or None when it matches the corpus and settings."""
-    manifest = read_manifest(index_dir)
+def mismatch(manifest: dict | None, settings: Settings, model_id: str) -> str | None:
+    """Why an index cannot serve these settings, or None when it can."""
     if manifest is None:
         return "no index yet"
     if manifest.get("format") != FORMAT_VERSION:
         return "index format changed"
     if manifest.get("settings_key") != settings.index_key() or manifest.get("model_id") != model_id:
         return "settings or model changed"
-    if manifest.get("corpus") != fingerprint(corpus_dir):
-        return "corpus changed"
     return None
 
 
-def load_index(index_dir: Path) -> Index:
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise IndexStoreError(f"no index at {index_dir}; run `rag index`")
-    try:
-        documents = json.loads((index_dir / "documents.json").read_text())
-        rows = json.loads((index_dir / "chunks.json").read_text())
-        chunks = [Chunk(*row) for row in rows]
-        bm25 = BM25.load(index_dir)
-        dense = FaissIndex.load(index_dir)
-        sentences = [Sentence(*row) for row in json.loads((index_dir / "sentences.json").read_text())]
-        sentence_dense = FaissIndex.load(index_dir, SENTENCE_VECTORS)
-        bridge = Bridge.load(index_dir)
-        forms = SearchForms.load(index_dir)
-    except Exception as exc:  # any damaged file means the same fix
-        raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
-    consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") and len(sentences) == sentence_dense.size
-    if not consistent or set(forms.spans) != set(documents) or len(forms.codes) != len(forms.offsets):
-        raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
-    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms)
-
+def stale_reason(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> str | None:
+    """Why the index must be (re)built, or None when it matches the corpus and settings."""
+    manifest = IndexDir(index_dir).manifest()
+    reason = mismatch(manifest, settings, model_id)
+    if reason is None and {**manifest.get("corpus", {}), **manifest.get("skipped", {})} != fingerprint(corpus_dir):
+        return "corpus changed"
+    return reason

@@ -4,9 +4,9 @@ for everything a client can get wrong."""
 import time
 
 import pytest
+from conftest import wait_ready
 from fastapi.testclient import TestClient
 
-from conftest import wait_ready
 from rag.api.app import create_app
 from rag.script import display
 

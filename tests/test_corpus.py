@@ -39,8 +39,9 @@ def test_binary_and_undecodable_files_are_skipped_and_named(tmp_path, capsys):
     (tmp_path / "good.txt").write_text("长沙签约16个项目。", encoding="utf-8")
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
     (tmp_path / "empty.md").write_bytes(b"")
-    docs = load_corpus(tmp_path)
-    assert [d.doc_id for d in docs] == ["empty.md", "good.txt"]
+    corpus = load_corpus(tmp_path)
+    assert [d.doc_id for d in corpus.documents] == ["empty.md", "good.txt"]
+    assert list(corpus.skipped) == ["image.txt"]
     assert "image.txt: binary" in capsys.readouterr().err
 
 

@@ -7,7 +7,12 @@ import pytest
 
 from rag.evaluation.dataset import DatasetError, QAItem, load_qa
 from rag.evaluation.harness import check_thresholds, evaluate
-from rag.evaluation.metrics import answer_correct, is_relevant, retrieval_metrics, summarize
+from rag.evaluation.metrics import (
+    answer_correct,
+    is_relevant,
+    retrieval_metrics,
+    summarize,
+)
 
 
 def test_retrieval_metrics_by_hand():

@@ -5,9 +5,9 @@ import json
 
 import httpx
 import pytest
+from conftest import wait_ready
 from fastapi.testclient import TestClient
 
-from conftest import wait_ready
 from rag.api.app import create_app
 from rag.config import LLMSettings, load_llm_settings
 from rag.generation import GenerationError, Generator, checked, with_generated_answer

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from rag.api import errors
 from rag.api.backend import Backend
-from rag.api.routers import chat, health, page, qa
-from rag.config import Settings, load_llm_settings, load_settings
+from rag.api.routers import chat, documents, health, page, qa
+from rag.config import Settings, load_access_settings, load_llm_settings, load_settings
 from rag.generation import Generator
 from rag.service import Engine
 
@@ -32,10 +32,12 @@ def create_app(load: Callable[[], Engine] | None = None, generator: Generator | 
     async def lifespan(app: FastAPI):
         backend.start()
         yield
+        backend.stop()
 
     app = FastAPI(title="rag", summary="Cited answers from Chinese news, in English, Simplified or Traditional Chinese.", lifespan=lifespan)
     app.state.backend = backend
+    app.state.access = load_access_settings()
     errors.install(app)
-    for module in (qa, chat, health, page):
+    for module in (qa, chat, documents, health, page):
         app.include_router(module.router)
     return app

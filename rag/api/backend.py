@@ -1,19 +1,25 @@
 """The engine behind the web service: loaded once, in the background, so /healthz answers at once
-and /readyz says when questions can be served."""
+and /readyz says when questions can be served. Document writes and builds published by other
+processes produce a new engine that replaces the old one when it is ready; questions meanwhile are
+answered by the old one."""
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 from fastapi import Request
 
 from rag.api.errors import ApiError
+from rag.corpus import parse_document, remove_documents, store_document
 from rag.generation import Generator, with_generated_answer
 from rag.script import detect_script, display
 from rag.service import Engine
 
 WARM_UP_QUESTION = "warm-up"
+RELOAD_SECONDS = 2.0  # how often to look for a build published by another process
 
 
 class Backend:
@@ -21,10 +27,40 @@ class Backend:
         self._load, self.generator = load, generator
         self.engine: Engine | None = None
         self.error: str | None = None
+        self.reload_error: str | None = None
         self._lock = threading.Lock()  # one question at a time: the model already uses every core
+        self._write_lock = threading.Lock()  # one document write at a time in this process
+        self._stop = threading.Event()
 
     def start(self) -> None:
         threading.Thread(target=self._open, name="rag-load", daemon=True).start()
+        threading.Thread(target=self._watch, name="rag-reload", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(RELOAD_SECONDS):
+            if self.engine is not None:
+                with self._write_lock:
+                    self._reload()
+
+    def _reload(self) -> None:
+        try:
+            engine = self.engine.reloaded()
+        except Exception as exc:  # keep serving the old index, say why on /readyz
+            if self.reload_error != str(exc):
+                print(f"rag: not switching index: {exc}", file=sys.stderr)
+            self.reload_error = str(exc)
+            return
+        self.reload_error = None
+        if engine is not None:
+            self._switch(engine)
+
+    def _switch(self, engine: Engine) -> None:
+        engine.ask(WARM_UP_QUESTION)
+        self.engine = engine
+        print(f"rag: now serving {engine.index.location}", file=sys.stderr)
 
     def _open(self) -> None:
         try:
@@ -67,6 +103,42 @@ class Backend:
         parts = (text[max(0, start - context) : start], text[start:end], text[end : end + context])
         before, span, after = (display(part, script) for part in parts)
         return {"doc_id": doc_id, "start": start, "end": end, "before": before, "text": span, "after": after}
+
+
+    def documents(self) -> dict:
+        index = self.ready_engine().index
+        chunks = Counter(c.doc_id for c in index.chunks)
+        corpus = index.manifest.get("corpus", {})
+        rows = [{"id": d, "chars": len(text), "chunks": chunks[d], "sha256": corpus.get(d)} for d, text in index.documents.items()]
+        return {"documents": rows}
+
+    def add_document(self, doc_id: str, text: str) -> dict:
+        raw = text.encode("utf-8")
+        document = parse_document(doc_id, raw)
+        engine = self._update(lambda: store_document(self._corpus(), doc_id, raw))
+        chunks = sum(c.doc_id == doc_id for c in engine.index.chunks)
+        return {"id": doc_id, "sha256": document.sha256, "chars": len(document.text), "chunks": chunks, "documents": len(engine.index.documents)}
+
+    def remove_document(self, doc_id: str) -> dict:
+        if doc_id not in self.ready_engine().index.documents:
+            raise ApiError(404, f"no document {doc_id!r}", "not_found")
+        engine = self._update(lambda: remove_documents(self._corpus(), [doc_id]))
+        return {"id": doc_id, "deleted": True, "documents": len(engine.index.documents)}
+
+    def _corpus(self):
+        corpus = self.ready_engine().corpus_dir
+        if corpus is None:
+            raise ApiError(409, "this server answers from a fixed index; documents cannot be changed", "conflict")
+        return corpus
+
+    def _update(self, change: Callable[[], object]) -> Engine:
+        """Apply `change` and switch to the updated index; questions meanwhile use the old one."""
+        self._corpus()
+        with self._write_lock:
+            self._reload()  # start from the newest build, whoever published it
+            engine = self.ready_engine().updated(change)
+            self._switch(engine)
+        return engine
 
 
 def get_backend(request: Request) -> Backend:

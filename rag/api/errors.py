@@ -8,7 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from rag.corpus import CorpusError
 from rag.service import QuestionError
+from rag.storage import IndexStoreError
 
 
 class ApiError(Exception):
@@ -37,6 +39,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(QuestionError)
     async def question_error(request: Request, exc: QuestionError) -> JSONResponse:
         return error_response(422, str(exc), "invalid_request_error")
+
+    @app.exception_handler(CorpusError)
+    async def corpus_error(request: Request, exc: CorpusError) -> JSONResponse:
+        return error_response(422, str(exc), "invalid_request_error")
+
+    @app.exception_handler(IndexStoreError)
+    async def index_error(request: Request, exc: IndexStoreError) -> JSONResponse:
+        return error_response(503, str(exc), "service_unavailable")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

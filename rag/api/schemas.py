@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rag.corpus import MAX_FILE_BYTES
 from rag.service import MAX_K, MAX_QUESTION
+
+MAX_DOCUMENT_CHARS = MAX_FILE_BYTES // 4  # a UTF-8 CJK character takes 3 bytes; stay within the file limit
 
 
 class AskRequest(BaseModel):
@@ -21,6 +24,13 @@ class AskRequest(BaseModel):
         if not value.strip():
             raise ValueError("the question is empty")
         return value
+
+
+class DocumentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="file name ending in .txt or .md")
+    text: str = Field(min_length=1, max_length=MAX_DOCUMENT_CHARS)
 
 
 class TextPart(BaseModel):

@@ -81,6 +81,15 @@ class FaissIndex:
     def size(self) -> int:
         return self.index.ntotal
 
+    @property
+    def dimension(self) -> int:
+        return self.index.d
+
+    @property
+    def exact(self) -> bool:
+        """Whether stored vectors come back exactly (IVF-PQ keeps only lossy codes)."""
+        return isinstance(self.index, (faiss.IndexFlat, faiss.IndexHNSWFlat))
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k chunk indices and cosine scores for one query vector, best first."""
         k = min(k, self.size)
@@ -94,7 +103,7 @@ class FaissIndex:
         """Stored vectors by position (exact for flat and HNSW, decoded codes for IVF-PQ)."""
         if not ids:
             return np.zeros((0, self.index.d), dtype=np.float32)
-        return np.stack([self.index.reconstruct(int(i)) for i in ids])
+        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def save(self, directory: Path, name: str = FILE) -> None:
         faiss.write_index(self.index, str(directory / name))

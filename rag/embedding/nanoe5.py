@@ -212,7 +212,15 @@ def _normalizers(table: dict[int, str]):
 
 def build_tokenizer(e5: E5File):
     """A Unigram tokenizer equivalent to e5.c's: normaliser table, metaspace, Viterbi, `<s> $A </s>`."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     vocab = list(zip(e5.pieces, e5.scores.tolist()))
     tokenizer = Tokenizer(models.Unigram(vocab, unk_id=e5.special["unk"], byte_fallback=False))

@@ -11,7 +11,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from rag.evaluation.dataset import DatasetError, QAItem, load_qa
-from rag.evaluation.metrics import answer_correct, fold, is_relevant, retrieval_metrics, summarize
+from rag.evaluation.metrics import (
+    answer_correct,
+    fold,
+    is_relevant,
+    retrieval_metrics,
+    summarize,
+)
 from rag.evaluation.report import print_table, write_html
 from rag.retrieval import METHODS
 from rag.service import Engine

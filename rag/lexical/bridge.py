@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-
 FILE = "bridge.json"
 ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 SEE = re.compile(r"^(?:see|variant of|see also) (?:\S+\|)?([^\[\s|]+)")

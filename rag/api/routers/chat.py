@@ -13,13 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
+from rag.api.auth import require_reader
 from rag.api.backend import Backend, get_backend
 from rag.api.errors import ApiError
 from rag.api.routers.content_type import require_json
 from rag.api.schemas import ChatRequest
 from rag.service import MAX_QUESTION
 
-router = APIRouter(prefix="/v1", tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[Depends(require_reader)])
 DEFAULT_MODEL = "rag"
 PIECE = 12  # characters per streamed content delta
 

@@ -22,6 +22,8 @@ def readyz(backend: Annotated[Backend, Depends(get_backend)]) -> JSONResponse:
     body = {"status": backend.status}
     if backend.error:
         body["error"] = backend.error
+    if backend.reload_error:
+        body["reload_error"] = backend.reload_error  # still serving the previous index
     if backend.engine:
         body.update(documents=len(backend.engine.index.documents), chunks=len(backend.engine.index.chunks))
     return JSONResponse(body, status_code=200 if backend.engine else 503)

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from rag.api.auth import require_reader
 from rag.api.backend import Backend, get_backend
 from rag.api.routers.content_type import require_json
 from rag.api.schemas import AskRequest
 from rag.service import MAX_K, MAX_QUESTION
 
-router = APIRouter(prefix="/v1", tags=["questions"])
+router = APIRouter(prefix="/v1", tags=["questions"], dependencies=[Depends(require_reader)])
 BackendDep = Annotated[Backend, Depends(get_backend)]
 
 

@@ -1,0 +1,149 @@
+"""The index as a store: incremental updates equal full rebuilds, builds are atomic and checked,
+one writer at a time, and a killed build leaves the previous index loadable."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.cli import main
+from rag.config import load_settings
+from rag.embedding.model import Embedder
+from rag.service import Engine, open_index, update_index
+from rag.storage import IndexDir, IndexStoreError
+from rag.store import load_index
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+QUERIES = ["長沙簽約了多少個項目？", "港洽周什么时候开幕", "How many projects were signed in Changsha?", "成都 新项目 总投资"]
+NEW_DOC = "成都今年签约了27个新项目，总投资120亿元。项目涵盖电子信息和生物医药。"
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder(load_settings().model)
+
+
+def edit_corpus(folder: Path) -> None:
+    """One document edited, one removed, one added."""
+    names = sorted(p.name for p in folder.iterdir())
+    edited = folder / names[1]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n记者另悉，当地还新增了3个物流项目。", encoding="utf-8")
+    (folder / names[-1]).unlink()
+    (folder / "zz_new.txt").write_text(NEW_DOC, encoding="utf-8")
+
+
+def test_incremental_update_equals_a_full_rebuild(corpus, tmp_path, embedder):
+    settings = load_settings()
+    before = open_index(corpus, tmp_path / "incremental", settings, embedder)
+    edit_corpus(corpus)
+    incremental = update_index(corpus, tmp_path / "incremental", settings, embedder)
+    full = open_index(corpus, tmp_path / "full", settings, embedder, rebuild=True)
+
+    assert incremental.manifest["reused_documents"] == len(before.documents) - 2  # edited and removed
+    assert full.manifest["reused_documents"] == 0
+    assert incremental.documents == full.documents
+    assert incremental.chunks == full.chunks and incremental.sentences == full.sentences
+    ids = list(range(len(full.chunks)))
+    np.testing.assert_allclose(incremental.dense.vectors(ids), full.dense.vectors(ids), atol=1e-6)
+    engines = [Engine(index, embedder, settings) for index in (incremental, full)]
+    for query in QUERIES:
+        a, b = (engine.ask(query) for engine in engines)
+        assert a["citations"] == b["citations"] and a["answer"] == b["answer"], query
+    assert incremental.manifest["corpus"] == full.manifest["corpus"]
+
+
+def test_cli_add_and_remove_update_corpus_and_index(corpus, tmp_path, capsys):
+    index = tmp_path / "index"
+    common = ["--corpus", str(corpus), "--index", str(index)]
+    new = tmp_path / "chengdu.txt"
+    new.write_bytes(NEW_DOC.encode("gb18030"))  # added documents may be in a legacy encoding too
+    assert main(["add", str(new), *common]) == 0
+    assert (corpus / "chengdu.txt").read_bytes() == new.read_bytes()
+    engine = Engine.open(corpus, index, load_settings())
+    assert "27个" in engine.ask("成都签约了多少个新项目？")["answer"]
+
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00" * 50)
+    assert main(["add", str(new), str(binary), *common]) == 2  # all or nothing
+    assert "image.txt: binary" in capsys.readouterr().err and not (corpus / "image.txt").exists()
+
+    assert main(["remove", "chengdu.txt", *common]) == 0
+    assert not (corpus / "chengdu.txt").exists()
+    assert "chengdu.txt" not in load_index(index).documents
+    assert main(["remove", "nope.txt", *common]) == 2
+    assert "no such document" in capsys.readouterr().err
+
+
+def test_a_damaged_file_is_reported_with_the_fix(corpus, tmp_path, capsys):
+    index = tmp_path / "index"
+    common = ["--corpus", str(corpus), "--index", str(index)]
+    assert main(["index", *common]) == 0
+    vectors = IndexDir(index).current() / "dense.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(IndexStoreError, match=r"dense.faiss .*damaged.*rag index --rebuild"):
+        load_index(index)
+    assert main(["search", "港洽周", *common]) == 2
+    assert "rag index --rebuild" in capsys.readouterr().err
+    assert main(["index", "--rebuild", *common]) == 0
+    assert load_index(index).documents
+
+
+def test_server_engine_refuses_an_index_built_with_other_settings(corpus, tmp_path, embedder):
+    index = tmp_path / "index"
+    engine = Engine.open(corpus, index, load_settings())
+    other = load_settings(chunk_size=120)
+    open_index(corpus, index, other, embedder, rebuild=True)
+    with pytest.raises(IndexStoreError, match="rag index --rebuild"):
+        engine.reloaded()
+
+
+def test_one_writer_at_a_time(corpus, tmp_path, embedder):
+    index = tmp_path / "index"
+    open_index(corpus, index, load_settings(), embedder)
+    (corpus / "zz_new.txt").write_text(NEW_DOC, encoding="utf-8")
+    done = threading.Event()
+    with IndexDir(index).lock():
+        writer = threading.Thread(target=lambda: (update_index(corpus, index, load_settings(), embedder), done.set()))
+        writer.start()
+        assert not done.wait(1.0)  # blocked while we hold the lock
+        assert "zz_new.txt" not in load_index(index).documents
+    writer.join(60)
+    assert done.is_set() and "zz_new.txt" in load_index(index).documents
+
+
+def test_killing_a_build_mid_write_leaves_the_previous_index(corpus, tmp_path, embedder):
+    index = tmp_path / "index"
+    before = open_index(corpus, index, load_settings(), embedder)
+    command = [sys.executable, "-m", "rag", "index", "--rebuild", "--corpus", str(corpus), "--index", str(index)]
+    for _attempt in range(5):  # the write takes a few hundred ms: catch the process inside it
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while process.poll() is None and not any(index.glob(".tmp-*/*")):
+            time.sleep(0.001)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        if any(index.glob(".tmp-*")):
+            break
+    else:
+        pytest.skip("every build finished before it could be killed")
+    after = load_index(index)
+    assert after.location == before.location and after.documents == before.documents
+    # the kernel released the dead writer's lock, and the next writer clears its leftovers
+    (corpus / "zz_new.txt").write_text(NEW_DOC, encoding="utf-8")
+    updated = update_index(corpus, index, load_settings(), embedder)
+    assert "zz_new.txt" in updated.documents and not any(index.glob(".tmp-*"))
