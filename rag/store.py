@@ -5,10 +5,11 @@ How builds are published and checked on disk is rag/storage.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,9 @@ from rag.storage import IndexDir, IndexStoreError, verify
 from rag.timing import Stopwatch
 
 FORMAT_VERSION = 7
+# The code that turns documents into index parts. Its digest is in the manifest, so a new normaliser,
+# repair rule or chunker makes an older index stale instead of silently different from a fresh one.
+PIPELINE_SOURCES = ("normalize.py", "repair.py", "script.py", "chunking.py", "lexical/tokenization.py", "lexical/bm25.py", "lexical/bridge.py")
 SENTENCE_VECTORS = "sentences.faiss"
 
 
@@ -141,6 +145,7 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
         "settings_key": settings.index_key(),
         "settings": settings.as_dict(),
         "model_id": embedder.model_id,
+        "pipeline": pipeline_digest(),
         "corpus": {d.doc_id: d.sha256 for d in docs},
         "skipped": corpus.skipped,
         "chunks": len(chunks),
@@ -206,7 +211,18 @@ def mismatch(manifest: dict | None, settings: Settings, model_id: str) -> str | 
         return "index format changed"
     if manifest.get("settings_key") != settings.index_key() or manifest.get("model_id") != model_id:
         return "settings or model changed"
+    if manifest.get("pipeline") != pipeline_digest():
+        return "normaliser or chunker changed"
     return None
+
+
+@cache
+def pipeline_digest() -> str:
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in PIPELINE_SOURCES:
+        digest.update(name.encode() + b"\0" + (package / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def stale_reason(index_dir: Path, corpus_dir: Path, settings: Settings, model_id: str) -> str | None:

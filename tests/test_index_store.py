@@ -16,9 +16,9 @@ import pytest
 from rag.cli import main
 from rag.config import load_settings
 from rag.embedding.model import Embedder
-from rag.service import Engine, open_index, update_index
+from rag.service import Engine, open_index, reusable_index, update_index
 from rag.storage import IndexDir, IndexStoreError
-from rag.store import load_index
+from rag.store import load_index, stale_reason
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 QUERIES = ["長沙簽約了多少個項目？", "港洽周什么时候开幕", "How many projects were signed in Changsha?", "成都 新项目 总投资"]
@@ -147,3 +147,12 @@ def test_killing_a_build_mid_write_leaves_the_previous_index(corpus, tmp_path, e
     (corpus / "zz_new.txt").write_text(NEW_DOC, encoding="utf-8")
     updated = update_index(corpus, index, load_settings(), embedder)
     assert "zz_new.txt" in updated.documents and not any(index.glob(".tmp-*"))
+
+
+def test_new_normaliser_or_chunker_code_makes_the_index_stale(corpus, tmp_path, embedder, monkeypatch):
+    settings, index = load_settings(), tmp_path / "index"
+    open_index(corpus, index, settings, embedder)
+    assert stale_reason(index, corpus, settings, embedder.model_id) is None
+    monkeypatch.setattr("rag.store.pipeline_digest", lambda: "another-version")
+    assert stale_reason(index, corpus, settings, embedder.model_id) == "normaliser or chunker changed"
+    assert reusable_index(index, settings, embedder.model_id) is None  # nothing reused across versions
