@@ -22,6 +22,7 @@ class Candidate:
     hit_rank: int  # 1-based rank of the chunk among the citations
     sentence: int  # position in index.sentences
     score: float = 0.0
+    fit: float = 1.0  # carries the kind of answer the question asks for (rag/answer_types.py)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class AnswerExtractor:
         if not candidates:
             return Answer(None, None, None, None, None, None)
         self._score(query, candidates)
-        best = max(candidates, key=lambda c: c.score)
+        best = max(candidates, key=lambda c: (c.fit, c.score))  # a how-many answer must carry a count
         evidence = self.evidence(query, hits, hits[best.hit_rank - 1])
         if self.too_weak(evidence):
             return Answer(None, None, None, None, None, evidence)
@@ -85,8 +86,8 @@ class AnswerExtractor:
         subject = SubjectTerms(query.form, query.terms, self.retriever.rarity)
         s = self.settings
         for c, text, cos in zip(candidates, texts, cosines.tolist()):
-            overlap = subject.support(text)
-            c.score = cos + s.overlap_weight * overlap + s.type_weight * fits(text, kinds) - s.rank_penalty * (c.hit_rank - 1)
+            c.fit = fits(text, kinds)
+            c.score = cos + s.overlap_weight * subject.support(text) - s.rank_penalty * (c.hit_rank - 1)
 
     def _text(self, sentence: int) -> str:
         s = self.index.sentences[sentence]

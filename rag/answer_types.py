@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 DIGITS = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]+)"
-CLASSIFIERS = "个家项名座条所位批场种台辆户人次件款届只艘架类支期栋亩"
+# measure words that follow a count ("16个项目", "150万副", "2180列"); a count question names one
+CLASSIFIERS = "个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
+CLASSIFIER = f"[{CLASSIFIERS}]"
 
 QUESTION_PATTERNS = {
     "percent": r"percent|percentage|proportion|what share|growth rate|百分|比例|占比|比重|增长了?多少|增速|增幅|同比",
@@ -18,15 +20,14 @@ QUESTION_PATTERNS = {
     r"什么时候|何时|哪一?年|哪一?天|哪月|几月|几号|哪日|日期|时间是",
     "money": r"how much (?:money|did|does|was|is|will|capital|investment|funding)|investment|invest|worth|cost|"
     r"金额|多少钱|投资(?:了|额|总额)?(?:达到?|为|是)?多少|资金|产值|营收|收入多少|规模多大|多少亿|多少万",
-    "count": r"how many|number of|多少(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|"
-    r"几(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|数量|数目",
+    "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
     "measure": r"how (?:much|large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
 }
 ANSWER_PATTERNS = {
-    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成)|百分之",
+    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
-    "count": rf"{DIGITS}\s*(?:多|余)?(?:个|家|项|名|座|条|所|位|批|场|种|台|辆|户|人|次|件|款|届|只|艘|架|类|支|期|栋)|\d+\s+[a-z]",
+    "count": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
     "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
 }
 _QUESTION = {kind: re.compile(p) for kind, p in QUESTION_PATTERNS.items()}

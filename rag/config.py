@@ -35,8 +35,7 @@ class Settings:
     candidates: int = 50
     # answers (eval)
     answer_chunks: int = 3
-    overlap_weight: float = 0.3  # sentence score = cosine + these bonuses (rag/answer.py)
-    type_weight: float = 0.05
+    overlap_weight: float = 0.3  # sentence score = cosine + this x term support - rank penalty (rag/answer.py)
     rank_penalty: float = 0.01
     abstain_standout: float = 2.75  # min z-score of the best cosine (see rag/confidence.py)
     abstain_support: float = 0.15  # min share of question content words in the cited passage

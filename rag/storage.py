@@ -80,6 +80,7 @@ class IndexDir:
     def publish(self, write: Callable[[Path], dict]) -> Path:
         """Write a new build with `write(folder) -> manifest`, then make it current. Call with the
         lock held. Until the pointer is replaced nothing a reader sees has changed."""
+        self.root.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers()
         tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.root))
         try:

@@ -156,3 +156,12 @@ def test_new_normaliser_or_chunker_code_makes_the_index_stale(corpus, tmp_path, 
     monkeypatch.setattr("rag.store.pipeline_digest", lambda: "another-version")
     assert stale_reason(index, corpus, settings, embedder.model_id) == "normaliser or chunker changed"
     assert reusable_index(index, settings, embedder.model_id) is None  # nothing reused across versions
+
+
+def test_build_index_creates_a_missing_index_folder(tmp_path, embedder):
+    from rag.corpus import Corpus, Document
+    from rag.store import build_index
+
+    corpus = Corpus([Document("a.txt", "长沙签约了16个项目。", "digest")], {})
+    build_index(corpus, tmp_path / "deep" / "index", load_settings(), embedder)
+    assert load_index(tmp_path / "deep" / "index").documents == {"a.txt": "长沙签约了16个项目。"}
