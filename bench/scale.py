@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -132,6 +131,8 @@ def measure_size(size: int, seed: int) -> dict:
         clock = Stopwatch()
         index = build_index(docs, Path(tmp) / "index", settings, embedder, clock=clock)
         disk = sum(p.stat().st_size for p in (Path(tmp) / "index").rglob("*") if p.is_file())
+        build_rss = peak_rss_mb()
+        serving = measure_serving(Path(tmp) / "index")
     n = len(index.chunks)
     build = {stage: ms / 1000 for stage, ms in clock.laps.items()}
     engine = Engine(index, embedder, settings)
@@ -146,16 +147,37 @@ def measure_size(size: int, seed: int) -> dict:
         "build_chunks_per_s": {k: round(n / v, 1) for k, v in build.items() if v > 0},
         "dense_kind": {"chunks": type(index.dense.index).__name__, "sentences": type(index.sentence_dense.index).__name__},
         "index_disk_mb": round(disk / 2**20, 1),
+        "peak_rss_build_mb": build_rss,
+        "serving": serving,
         "latency_ms": query_latencies(engine, questions),
     }
-    tokens = [engine.retriever.tokenize(c.search_text) for c in index.chunks]
-    query_tokens = [engine.retriever.prepare(q).tokens for q in questions[:20]]
     if n <= 150_000:
+        tokens = [engine.retriever.tokenize(c.search_text) for c in index.chunks]
+        query_tokens = [engine.retriever.prepare(q).tokens for q in questions[:20]]
         result["bm25_vs_rank_bm25"] = compare_bm25(index.bm25, tokens, query_tokens)
+        del tokens
     result["ann"] = compare_ann(index.dense.index.reconstruct_n(0, n), seed)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    result["rss_per_chunk_kb"] = round(result["peak_rss_mb"] * 1024 / n, 2)
+    result["peak_rss_mb"] = peak_rss_mb()
+    result["rss_per_chunk_kb"] = round(build_rss * 1024 / n, 2)
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak (VmHWM, Linux): ru_maxrss would include the parent's peak before exec."""
+    return round(int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024, 1)
+
+
+def measure_serving(index_dir: Path) -> dict:
+    """A fresh process that loads the index as `rag serve` does: load time and resident memory
+    (FAISS, BM25 and the chunk tables are read in; the search forms are memory-mapped)."""
+    code = (
+        "import json, re, sys, time; from pathlib import Path\n"
+        "t = time.perf_counter(); from rag.store import load_index; index = load_index(Path(sys.argv[1])); load_s = time.perf_counter() - t\n"
+        "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1))\n"
+        "print(json.dumps({'load_s': round(load_s, 1), 'rss_mb': round(hwm / 1024, 1)}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(index_dir)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def query_latencies(engine, questions: list[str]) -> dict:
@@ -219,7 +241,7 @@ def compare_ann(vectors: np.ndarray, seed: int) -> dict:
     out, truth = {}, None
     for kind in kinds:
         started = time.perf_counter()
-        index = FaissIndex.build(vectors, kind)
+        index = FaissIndex.build([vectors], len(vectors), vectors.shape[1], kind)
         build_s = time.perf_counter() - started
         found, times = [], []
         for q in queries:
@@ -282,14 +304,15 @@ def measure_embedding() -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        "| chunks | build s (normalise / chunk / lexical / embed* / dense / save) | chunks/s | peak RSS MB | KB/chunk | disk MB | embed p50 | BM25 p50 | dense p50 | hybrid p50 / p95 | ask p50 / p95 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| chunks | build s (normalise / chunk / lexical / embed+FAISS* / save) | chunks/s | build peak RSS MB | KB/chunk | disk MB | load s / serving RSS MB | embed p50 | BM25 p50 | dense p50 | hybrid p50 / p95 | ask p50 / p95 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results["sizes"]:
         b, lat = r["build_s"], r["latency_ms"]
-        stages = " / ".join(str(b.get(k, "-")) for k in ("normalise", "chunk", "lexical", "embed", "dense", "save"))
+        stages = " / ".join(str(b.get(k, "-")) for k in ("normalise", "chunk", "lexical", "embed", "save"))
+        serving = r["serving"]
         lines.append(
-            f"| {r['chunks']:,} | {stages} | {r['build_chunks_per_s']['total']:,} | {r['peak_rss_mb']:,} | {r['rss_per_chunk_kb']} | {r['index_disk_mb']:,} "
+            f"| {r['chunks']:,} | {stages} | {r['build_chunks_per_s']['total']:,} | {r['peak_rss_build_mb']:,} | {r['rss_per_chunk_kb']} | {r['index_disk_mb']:,} | {serving['load_s']} / {serving['rss_mb']:,} "
             f"| {lat['embed']['p50']} | {lat['bm25']['p50']} | {lat['dense']['p50']} | {lat['hybrid']['p50']} / {lat['hybrid']['p95']} | {lat['ask']['p50']} / {lat['ask']['p95']} |"
         )
     lines += ["", "Latencies in ms, warm process, 105 dev-set questions. *embed = random vectors (see note).", ""]

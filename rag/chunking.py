@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.normalize import SearchForm
@@ -24,7 +25,7 @@ SENTENCE_BOUNDARY = re.compile(r"\n+|[。！？!?…;；]+[」』”’)）\]】
 MIN_SENTENCE = 6  # shorter pieces (bylines, photo credits) carry no answer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     doc_id: str
     chunk_id: str
@@ -65,7 +66,7 @@ def chunk_document(doc_id: str, form: SearchForm, size: int, overlap: int) -> li
     return chunks
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence of a document's search form: the unit answers are drawn from."""
 
@@ -97,3 +98,54 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return spans
+
+
+class Links:
+    """A many-to-many relation as two arrays (CSR): row i's members are
+    indices[indptr[i]:indptr[i + 1]]. A list of lists would cost ~100 bytes a row at a million rows."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray):
+        self.indptr, self.indices = indptr, indices
+
+    @classmethod
+    def of_pairs(cls, rows: np.ndarray, members: np.ndarray, n_rows: int) -> "Links":
+        order = np.argsort(rows, kind="stable")
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+        return cls(indptr, members[order].astype(np.int32))
+
+    def __getitem__(self, row: int) -> list[int]:
+        return self.indices[self.indptr[row] : self.indptr[row + 1]].tolist()
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+
+def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[Links, Links]:
+    """Which sentences each chunk holds, and the reverse. A sentence belongs to a chunk when at
+    least half of the shorter of the two overlaps (long sentences span several chunks).
+    Sentences of a document are contiguous, ordered and disjoint, so each chunk's candidates are
+    one range found by binary search over (document, position) keys."""
+    rank: dict[str, int] = {}
+    for s in sentences:
+        rank.setdefault(s.doc_id, len(rank))
+    shift = np.int64(1) << 32
+
+    def keys(items, attribute):
+        doc = np.fromiter((rank.get(x.doc_id, -1) for x in items), dtype=np.int64, count=len(items))
+        return doc, doc * shift + np.fromiter((getattr(x, attribute) for x in items), dtype=np.int64, count=len(items))
+
+    chunk_doc, chunk_start = keys(chunks, "search_start")
+    _, chunk_end = keys(chunks, "search_end")
+    _, sentence_start = keys(sentences, "search_start")
+    _, sentence_end = keys(sentences, "search_end")
+    first = np.searchsorted(sentence_end, chunk_start, side="right")  # first sentence ending after the chunk starts
+    stop = np.searchsorted(sentence_start, chunk_end, side="left")  # sentences starting before it ends
+    counts = np.where(chunk_doc >= 0, np.maximum(stop - first, 0), 0)
+    pair_chunk = np.repeat(np.arange(len(chunks)), counts)
+    pair_sentence = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(first, counts)
+    overlap = np.minimum(chunk_end[pair_chunk], sentence_end[pair_sentence]) - np.maximum(chunk_start[pair_chunk], sentence_start[pair_sentence])
+    shorter = np.minimum(chunk_end[pair_chunk] - chunk_start[pair_chunk], sentence_end[pair_sentence] - sentence_start[pair_sentence])
+    keep = (overlap * 2 >= shorter) & (shorter > 0)
+    pair_chunk, pair_sentence = pair_chunk[keep], pair_sentence[keep]
+    return Links.of_pairs(pair_chunk, pair_sentence, len(chunks)), Links.of_pairs(pair_sentence, pair_chunk, len(sentences))

@@ -22,7 +22,7 @@ from rag.repair import repaired_chars
 from rag.script import t2s
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SearchForm:
     """Normalised text plus `offsets[i]`, the index in the original of `text[i]`."""
 
@@ -61,7 +61,7 @@ def search_form(original: str) -> SearchForm:
             chars.append(folded)
             offsets.append(index)
     text = _t2s_same_length("".join(chars))
-    return SearchForm(text, np.asarray(offsets, dtype=np.int64))
+    return SearchForm(text, np.asarray(offsets, dtype=np.int32))  # documents are capped at 64 MiB
 
 
 class SearchForms:
@@ -82,7 +82,7 @@ class SearchForms:
             position += len(form.text)
         text = "".join(form.text for form in forms.values())
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        offsets = np.concatenate([form.offsets for form in forms.values()]).astype(np.int32) if forms else np.zeros(0, np.int32)
+        offsets = np.concatenate([form.offsets for form in forms.values()]).astype(np.int32, copy=False) if forms else np.zeros(0, np.int32)
         return cls(spans, codes, offsets)
 
     def get(self, doc_id: str) -> SearchForm:

@@ -8,14 +8,22 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from rag.chunking import Chunk, Sentence, chunk_document, split_sentences
+from rag.chunking import (
+    Chunk,
+    Sentence,
+    chunk_document,
+    link_sentences,
+    split_sentences,
+)
 from rag.config import Settings
 from rag.corpus import Corpus, Document, fingerprint
 from rag.dense.faiss import FaissIndex
@@ -32,6 +40,7 @@ FORMAT_VERSION = 7
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = ("normalize.py", "repair.py", "script.py", "chunking.py", "lexical/tokenization.py", "lexical/bm25.py", "lexical/bridge.py")
 SENTENCE_VECTORS = "sentences.faiss"
+EMBED_BATCH = 32_768  # vectors embedded or copied, then added to FAISS, at a time (48 MB of float32)
 
 
 @dataclass
@@ -77,10 +86,10 @@ class Index:
 
     def write(self, directory: Path) -> dict:
         """Every part into `directory`; returns the manifest to store beside them."""
-        (directory / "documents.json").write_text(json.dumps(self.documents, ensure_ascii=False))
-        rows = [[c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in self.chunks]
-        (directory / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False))
-        (directory / "sentences.json").write_text(json.dumps([[s.doc_id, s.search_start, s.search_end] for s in self.sentences]))
+        with (directory / "documents.json").open("w", encoding="utf-8") as out:
+            json.dump(self.documents, out, ensure_ascii=False)
+        _write_rows(directory / "chunks.json", ([c.doc_id, c.chunk_id, c.start, c.end, c.search_start, c.search_end, c.search_text] for c in self.chunks))
+        _write_rows(directory / "sentences.json", ([s.doc_id, s.search_start, s.search_end] for s in self.sentences))
         self.bm25.save(directory)
         self.dense.save(directory)
         self.sentence_dense.save(directory, SENTENCE_VECTORS)
@@ -99,25 +108,6 @@ def _by_doc(items: list) -> dict[str, list]:
     for item in items:
         groups.setdefault(item.doc_id, []).append(item)
     return groups
-
-
-def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[list[list[int]], list[list[int]]]:
-    """Which sentences each chunk holds, and the reverse. A sentence belongs to a chunk when at
-    least half of the shorter of the two overlaps (long sentences span several chunks)."""
-    by_doc: dict[str, list[int]] = {}
-    for i, sentence in enumerate(sentences):
-        by_doc.setdefault(sentence.doc_id, []).append(i)
-    chunk_sentences: list[list[int]] = [[] for _ in chunks]
-    sentence_chunks: list[list[int]] = [[] for _ in sentences]
-    for c, chunk in enumerate(chunks):
-        for i in by_doc.get(chunk.doc_id, []):
-            s = sentences[i]
-            overlap = min(chunk.search_end, s.search_end) - max(chunk.search_start, s.search_start)
-            shorter = min(chunk.search_end - chunk.search_start, s.search_end - s.search_start)
-            if overlap * 2 >= shorter > 0:
-                chunk_sentences[c].append(i)
-                sentence_chunks[i].append(c)
-    return chunk_sentences, sentence_chunks
 
 
 def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: Embedder, previous: Index | None = None, clock: Stopwatch | None = None) -> Index:
@@ -144,12 +134,15 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     bm25 = BM25(settings.bm25_k1, settings.bm25_b).index(tokenize(c.search_text) for c in chunks)
     bridge = Bridge.build(form.text for form in forms.values())
     clock.lap("lexical")
-    chunk_vectors, sentence_vectors = embed_parts(chunks, sentences, forms, embedder, previous if kept else None)
-    clock.lap("embed")
-    dense = FaissIndex.build(chunk_vectors, settings.dense_index)
-    sentence_dense = FaissIndex.build(sentence_vectors, settings.dense_index)
-    del chunk_vectors, sentence_vectors  # FAISS holds its own copy: 1.5 KB per vector at peak
-    clock.lap("dense")
+    reuse = previous if kept and previous.dense.exact else None
+    chunk_batches = vector_batches(chunks, _chunk_text, [reuse.by_id.get(c.chunk_id) for c in chunks] if reuse else None, reuse and reuse.dense, embedder)
+    first = next(chunk_batches)
+    dense = FaissIndex.build(chain([first], chunk_batches), len(chunks), first.shape[1], settings.dense_index)
+    sentence_text = _sentence_text(forms)
+    stored = [reuse.sentence_position(s) for s in sentences] if reuse else None
+    sentence_batches = vector_batches(sentences, sentence_text, stored, reuse and reuse.sentence_dense, embedder)
+    sentence_dense = FaissIndex.build(sentence_batches, len(sentences), dense.dimension, settings.dense_index)
+    clock.lap("embed")  # embedding and FAISS insertion interleave, batch by batch
     manifest = {
         "format": FORMAT_VERSION,
         "settings_key": settings.index_key(),
@@ -167,25 +160,39 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     return index
 
 
-def embed_parts(chunks: list[Chunk], sentences: list[Sentence], forms: dict[str, SearchForm], embedder: Embedder, previous: Index | None) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors for every chunk and sentence: copied from `previous` where it holds the same text
-    exactly (flat and HNSW store vectors; IVF-PQ only codes), embedded (through the cache) otherwise."""
-    texts = [c.search_text for c in chunks] + [forms[s.doc_id].text[s.search_start : s.search_end] for s in sentences]
-    stored = [None] * len(texts)
-    if previous is not None and previous.dense.exact:
-        stored = [previous.by_id.get(c.chunk_id) for c in chunks] + [previous.sentence_position(s) for s in sentences]
-    new = [i for i, position in enumerate(stored) if position is None]
-    fresh = embedder.embed_passages([texts[i] for i in new], progress=True) if new else None
-    dimension = fresh.shape[1] if fresh is not None else previous.dense.dimension
-    vectors = np.empty((len(texts), dimension), dtype=np.float32)
-    if new:
-        vectors[new] = fresh
-    if previous is not None:
-        for dense, positions in ((previous.dense, range(len(chunks))), (previous.sentence_dense, range(len(chunks), len(texts)))):
-            old = [i for i in positions if stored[i] is not None]
-            if old:
-                vectors[old] = dense.vectors([stored[i] for i in old])
-    return vectors[: len(chunks)], vectors[len(chunks) :]
+def vector_batches(items: list, text: Callable[[object], str], stored: list[int | None] | None, source: FaissIndex | None, embedder: Embedder) -> Iterator[np.ndarray]:
+    """Vectors of `items` in order, EMBED_BATCH at a time: copied from `source` at position
+    `stored[i]` where it holds the same text (None: embed it, through the cache)."""
+    for low in range(0, len(items), EMBED_BATCH):
+        high = min(low + EMBED_BATCH, len(items))
+        positions = stored[low:high] if stored is not None else [None] * (high - low)
+        new = [i for i, p in enumerate(positions) if p is None]
+        old = [i for i, p in enumerate(positions) if p is not None]
+        fresh = embedder.embed_passages([text(items[low + i]) for i in new], progress=True) if new else None
+        reused = source.vectors([positions[i] for i in old]) if old else None
+        vectors = np.empty((high - low, (fresh if fresh is not None else reused).shape[1]), dtype=np.float32)
+        if new:
+            vectors[new] = fresh
+        if old:
+            vectors[old] = reused
+        yield vectors
+
+
+def _chunk_text(chunk: Chunk) -> str:
+    return chunk.search_text
+
+
+def _sentence_text(forms: dict[str, SearchForm]) -> Callable[[Sentence], str]:
+    return lambda s: forms[s.doc_id].text[s.search_start : s.search_end]
+
+
+def _write_rows(path: Path, rows: Iterable) -> None:
+    """A JSON array written row by row: a million-chunk table never exists as one string."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        for i, row in enumerate(rows):
+            out.write(("," if i else "") + json.dumps(row, ensure_ascii=False))
+        out.write("]")
 
 
 def load_index(index_dir: Path) -> Index:
@@ -199,9 +206,9 @@ def load_index(index_dir: Path) -> Index:
         raise IndexStoreError(f"index at {index_dir} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; run `rag index --rebuild`")
     verify(build, manifest)
     try:
-        documents = json.loads((build / "documents.json").read_text())
-        chunks = [Chunk(*row) for row in json.loads((build / "chunks.json").read_text())]
-        sentences = [Sentence(*row) for row in json.loads((build / "sentences.json").read_text())]
+        documents = json.loads((build / "documents.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(*row) for row in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
+        sentences = [Sentence(*row) for row in json.loads((build / "sentences.json").read_text(encoding="utf-8"))]
         parts = BM25.load(build), FaissIndex.load(build), FaissIndex.load(build, SENTENCE_VECTORS), Bridge.load(build), SearchForms.load(build)
     except Exception as exc:  # any unreadable file means the same fix
         raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None

@@ -8,6 +8,7 @@ vectors would crowd memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +21,7 @@ FLAT_MAX = 50_000  # exact search stays within a few ms up to here
 HNSW_MAX = 5_000_000  # beyond, 4 bytes x 384 dims per vector (1.5 GB per million) crowds memory
 HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 128
 PQ_MAX_BYTES = 64  # IVF-PQ code size per vector: at most 64 one-byte codes of at least 4 dims each
+TRAIN_PER_LIST = 256  # IVF-PQ training vectors per inverted list
 
 
 @contextmanager
@@ -36,6 +38,21 @@ def all_cores():
 faiss.omp_set_num_threads(1)
 
 
+def _train_on_first(index: faiss.Index, batches: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Train on the first `size` vectors of the stream (holding only those), then yield them and
+    the rest for adding. A prefix rather than a random sample: the stream is never held whole."""
+    held, count = [], 0
+    for batch in batches:
+        held.append(batch)
+        count += len(batch)
+        if count >= size:
+            break
+    if held:
+        index.train(np.concatenate(held))
+    yield from held
+    yield from batches
+
+
 def choose_kind(n: int, kind: str = "auto") -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown dense index kind {kind!r} (known: {', '.join(KINDS)})")
@@ -49,28 +66,32 @@ class FaissIndex:
         self.index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: str = "auto") -> "FaissIndex":
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        n, d = vectors.shape
+    def build(cls, batches: Iterable[np.ndarray], n: int, dimension: int, kind: str = "auto") -> "FaissIndex":
+        """An index of the `n` vectors that `batches` yields in order. Vectors are added a batch at
+        a time, so a build never holds more than one batch besides the index itself."""
         kind = choose_kind(n, kind)
         if kind == "flat":
-            index = faiss.IndexFlatIP(d)
-        elif kind == "hnsw":
-            index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexFlatIP(dimension)
+        elif kind == "hnsw":  # fp16 storage: half the memory, cosines within ~1e-3 (bench/scale.py)
+            index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_BUILD
         else:
             lists = max(1, min(65_536, int(4 * np.sqrt(n))))
-            codes = max(m for m in range(1, PQ_MAX_BYTES + 1) if d % m == 0 and d // m >= 4)
-            index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, lists, codes, 8, faiss.METRIC_INNER_PRODUCT)
+            codes = max(m for m in range(1, PQ_MAX_BYTES + 1) if dimension % m == 0 and dimension // m >= 4)
+            index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dimension), dimension, lists, codes, 8, faiss.METRIC_INNER_PRODUCT)
+        batches = (np.ascontiguousarray(b, dtype=np.float32) for b in batches)
         with all_cores():
             if kind == "ivfpq":
-                index.train(vectors[np.random.default_rng(0).permutation(n)[: 256 * lists]])
-            index.add(vectors)
+                batches = _train_on_first(index, batches, TRAIN_PER_LIST * index.nlist)
+            for batch in batches:
+                index.add(batch)
+        if index.ntotal != n:
+            raise ValueError(f"expected {n} vectors, got {index.ntotal}")
         return cls(index)._tuned()
 
     def _tuned(self) -> "FaissIndex":
         """Search-time parameters, which FAISS does not persist with every index type."""
-        if isinstance(self.index, faiss.IndexHNSWFlat):
+        if isinstance(self.index, faiss.IndexHNSW):
             self.index.hnsw.efSearch = HNSW_EF_SEARCH
         elif isinstance(self.index, faiss.IndexIVF):
             self.index.nprobe = 32
@@ -87,8 +108,9 @@ class FaissIndex:
 
     @property
     def exact(self) -> bool:
-        """Whether stored vectors come back exactly (IVF-PQ keeps only lossy codes)."""
-        return isinstance(self.index, (faiss.IndexFlat, faiss.IndexHNSWFlat))
+        """Whether stored vectors come back as stored, so that adding them to a new index stores
+        the same values (fp16 values are fp16 again; IVF-PQ keeps only lossy codes)."""
+        return isinstance(self.index, (faiss.IndexFlat, faiss.IndexHNSW))
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k chunk indices and cosine scores for one query vector, best first."""
