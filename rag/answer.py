@@ -65,9 +65,10 @@ class AnswerExtractor:
         return Evidence(standout(best, query.vector, self._background), support, detect_script(query.text) != EN)
 
     def too_weak(self, evidence: Evidence) -> bool:
-        if evidence.standout < self.settings.abstain_standout:
-            return True
-        return evidence.by_terms and evidence.support < self.settings.abstain_support
+        s = self.settings
+        if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
+            return evidence.support < s.abstain_support_override
+        return evidence.by_terms and evidence.support < s.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:
         seen: set[int] = set()

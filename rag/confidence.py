@@ -6,8 +6,11 @@
 - Term support, for Chinese questions: the idf-weighted share of the question's content words that
   the cited passage actually contains. Zero means the passage shares no subject with the question,
   however close its vector. English questions reach Chinese words only through the dictionary
-  bridge, whose sense choice is too rough to judge by (`capacity` -> 潜力), so they are judged by
-  standout alone.
+  bridge, whose sense choice is too rough to judge by (`capacity` -> 潜力), so a low share does
+  not make them abstain.
+- Either way, a passage holding most of the question's subject words (`abstain_support_override`)
+  answers even when its vector does not stand out: found words are firm evidence, missing ones
+  are not (an English word may have been bridged to the wrong sense).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ class Settings:
     dense_index: str = "auto"  # "flat", "hnsw", "ivfpq" or by vector count (rag/dense/faiss.py)
     # English questions: add Chinese BM25 terms from the dictionary bridge (eval)
     translate_queries: bool = True
+    translated_query_weight: float = 0.3  # bridged words' embedding blended into the question's for ranking (eval)
     # hybrid (eval)
     fusion: str = "rrf"
     rrf_k: int = 60
@@ -39,6 +40,7 @@ class Settings:
     rank_penalty: float = 0.01
     abstain_standout: float = 2.75  # min z-score of the best cosine (see rag/confidence.py)
     abstain_support: float = 0.15  # min share of question content words in the cited passage
+    abstain_support_override: float = 0.4  # a share that answers even below abstain_standout (eval)
     # default result count
     k: int = 5
 

@@ -31,8 +31,16 @@ class Query:
     text: str
     form: str
     tokens: list[str]  # BM25 tokens, bridged Chinese terms of an English question included
-    vector: np.ndarray
+    vector: np.ndarray  # the question's embedding: answer scoring and confidence
     terms: dict[str, list[str]]  # English word or phrase -> Chinese corpus words (the bridge)
+    search_vector: np.ndarray  # what dense retrieval ranks by (see Retriever.search_vector)
+
+
+def search_vector(question: np.ndarray, translated: np.ndarray, weight: float) -> np.ndarray:
+    """An English question's embedding blended with that of its bridged Chinese words: the small
+    model matches Chinese words to Chinese passages more surely than English to Chinese."""
+    vector = question + weight * translated
+    return vector / np.linalg.norm(vector)
 
 
 class Retriever:
@@ -42,10 +50,15 @@ class Retriever:
 
     def prepare(self, text: str) -> Query:
         form = normalize_query(text)
-        vector = self.embedder.embed_queries([form])[0]
         terms = self.index.bridge.translate(form) if self.settings.translate_queries else {}
         tokens = self.tokenize(form) + [t for words in terms.values() for word in words for t in self.tokenize(word)]
-        return Query(text, form, tokens, vector, terms)
+        glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
+        weight = self.settings.translated_query_weight
+        if not glossary or weight <= 0:
+            vector = self.embedder.embed_queries([form])[0]
+            return Query(text, form, tokens, vector, terms, vector)
+        vector, translated = self.embedder.embed_queries([form, glossary])
+        return Query(text, form, tokens, vector, terms, search_vector(vector, translated, weight))
 
     def search(self, query: Query, k: int, method: str = "hybrid") -> list[Hit]:
         if method not in METHODS:
@@ -60,7 +73,7 @@ class Retriever:
         else:
             ranked = self._fuse(query, dense_ids, lexical_ids, lexical_scores, dense_scores)
         top = ranked[:k]
-        cosines = self.dense_scores(query, [int(i) for i, _ in top])
+        cosines = self.dense_scores(query.vector, [int(i) for i, _ in top])  # the question's own, for confidence
         lexical = self.index.bm25.scores(query.tokens) if len(lexical_ids) else None
         return [
             Hit(int(i), float(s), cosines[j], float(lexical[int(i)]) if lexical is not None else 0.0)
@@ -70,25 +83,25 @@ class Retriever:
     def dense_ranking(self, query: Query, pool: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunks near the query as a whole or through one of their sentences: a chunk mixes
         several facts, and a question (above all a cross-lingual one) often matches just one."""
-        chunk_ids, _ = self.index.dense.search(query.vector, pool)
-        sentence_ids, _ = self.index.sentence_dense.search(query.vector, pool)
+        chunk_ids, _ = self.index.dense.search(query.search_vector, pool)
+        sentence_ids, _ = self.index.sentence_dense.search(query.search_vector, pool)
         candidates = set(chunk_ids.tolist())
         for sentence in sentence_ids.tolist():
             candidates.update(self.index.sentence_chunks[sentence])
         ids = sorted(candidates)
-        scores = np.asarray(self.dense_scores(query, ids), dtype=np.float32)
+        scores = np.asarray(self.dense_scores(query.search_vector, ids), dtype=np.float32)
         order = np.lexsort((ids, -scores))[:pool]
         return np.asarray(ids, dtype=np.int64)[order], scores[order]
 
-    def dense_scores(self, query: Query, chunk_ids: list[int]) -> list[float]:
-        """Per chunk, the best cosine of the chunk or any of its sentences with the query."""
+    def dense_scores(self, vector: np.ndarray, chunk_ids: list[int]) -> list[float]:
+        """Per chunk, the best cosine of the chunk or any of its sentences with `vector`."""
         if not chunk_ids:
             return []
-        chunk_cos = self.index.dense.vectors(chunk_ids) @ query.vector
+        chunk_cos = self.index.dense.vectors(chunk_ids) @ vector
         out = []
         for chunk, cos in zip(chunk_ids, chunk_cos.tolist()):
             members = self.index.chunk_sentences[chunk]
-            sentence_cos = (self.index.sentence_dense.vectors(members) @ query.vector).tolist()
+            sentence_cos = (self.index.sentence_dense.vectors(members) @ vector).tolist()
             out.append(max([cos, *sentence_cos]))
         return out
 

@@ -4,7 +4,11 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
+from rag.confidence import Evidence
 from rag.config import load_settings
+from rag.retrieval import Retriever
 from rag.service import Engine
 
 CORPUS = Path(__file__).parents[1] / "corpus"
@@ -69,3 +73,22 @@ def test_index_is_reused_then_rebuilt_when_corpus_changes(tmp_path):
     second = Engine.open(corpus, tmp_path / "index", load_settings())
     assert "new.txt" in second.index.documents and "new.txt" not in first.index.documents
     assert second.index.manifest["reused_documents"] == len(first.index.documents)
+
+
+def test_english_questions_rank_by_a_blend_with_their_bridged_words(engine):
+    english = engine.retriever.prepare("How many projects were signed in Changsha?")
+    assert english.terms and not np.allclose(english.search_vector, english.vector)
+    assert np.isclose(np.linalg.norm(english.search_vector), 1.0, atol=1e-5)
+    chinese = engine.retriever.prepare("长沙签约了多少个项目？")
+    assert not chinese.terms and chinese.search_vector is chinese.vector
+    unblended = Retriever(engine.index, engine.embedder, replace(engine.settings, translated_query_weight=0.0))
+    np.testing.assert_allclose(unblended.prepare(english.text).search_vector, english.vector, atol=1e-6)
+
+
+def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_stand_out(engine):
+    extractor, s = engine.extractor, engine.settings
+    low = s.abstain_standout - 1
+    assert not extractor.too_weak(Evidence(low, s.abstain_support_override, by_terms=False))
+    assert extractor.too_weak(Evidence(low, s.abstain_support_override - 0.01, by_terms=True))
+    assert extractor.too_weak(Evidence(s.abstain_standout, s.abstain_support - 0.01, by_terms=True))
+    assert not extractor.too_weak(Evidence(s.abstain_standout, 0.0, by_terms=False))  # English: a low share alone does not abstain

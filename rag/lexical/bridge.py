@@ -13,6 +13,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterable
+from itertools import product
 from pathlib import Path
 
 FILE = "bridge.json"
@@ -47,11 +48,15 @@ def english_words(text: str) -> list[str]:
 
 
 def word_forms(word: str) -> list[str]:
-    """The word and naive singular / stem forms: enough to meet dictionary glosses."""
+    """The word and naive singular / stem forms: enough to meet dictionary glosses
+    ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract")."""
     forms = [word]
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            forms.append(word[: -len(suffix)] + repl)
+        stem = word[: -len(suffix)] + repl
+        if word.endswith(suffix) and len(stem) >= 3:
+            forms.append(stem)
+            if suffix in ("ed", "ing") and not repl and stem[-1] == stem[-2] and stem[-1] not in "aeiousl":
+                forms.append(stem[:-1])  # a doubled final consonant: "planned" -> "plan"
     return list(dict.fromkeys(forms))
 
 
@@ -82,18 +87,28 @@ class Bridge:
         return cls(table)
 
     def translate(self, text: str) -> dict[str, list[str]]:
-        """English word or phrase of `text` -> its Chinese corpus words, longest phrase first."""
+        """English word or phrase of `text` -> its Chinese corpus words, longest phrase first
+        (a phrase may be inflected: "summed up" meets the gloss "sum up")."""
         words = english_words(text)
         out: dict[str, list[str]] = {}
         i = 0
         while i < len(words):
-            n = next((n for n in range(min(MAX_PHRASE, len(words) - i), 1, -1) if " ".join(words[i : i + n]) in self.table), 1)
-            phrase = " ".join(words[i : i + n])
-            found = self.table.get(phrase) if n > 1 else self._word(phrase)
+            for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+                phrase = " ".join(words[i : i + n])
+                found = self._phrase(words[i : i + n]) if n > 1 else self._word(phrase)
+                if found or n == 1:
+                    break
             if found:
                 out[phrase] = found
             i += n
         return out
+
+    def _phrase(self, words: list[str]) -> list[str]:
+        for variant in product(*(word_forms(w) for w in words)):
+            found = self.table.get(" ".join(variant))
+            if found:
+                return found
+        return []
 
     def _word(self, word: str) -> list[str]:
         if word in STOPWORDS:
