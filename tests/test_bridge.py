@@ -9,6 +9,11 @@ DICTIONARY = """\
 計劃 计划 [ji4 hua4] /plan/project/to plan/
 長沙 长沙 [Chang2 sha1] /Changsha prefecture-level city and capital of Hunan/
 外資 外资 [wai4 zi1] /foreign investment/
+外企 外企 [wai4 qi3] /foreign enterprise/
+資本 资本 [zi1 ben3] /capital/
+海南 海南 [Hai3 nan2] /Hainan Province/
+產業 产业 [chan3 ye4] /industry/industrial/
+海產 海产 [hai3 chan3] /marine products/seafood/
 """
 
 
@@ -32,3 +37,10 @@ def test_inflected_phrase_meets_a_phrase_gloss(tmp_path):
 def test_names_by_pinyin_and_only_corpus_words(tmp_path):
     terms = bridge(tmp_path, "长沙的计划").translate("changsha plans foreign investment")
     assert terms == {"changsha": ["长沙"], "plans": ["计划"]}  # 外资 is not in this corpus
+
+
+def test_adjacent_words_form_a_compound_their_glosses_agree_with(tmp_path):
+    corpus = "外资企业、外企和资本。海南的产业与海产"
+    terms = bridge(tmp_path, corpus).translate("foreign capital in hainan industrial parks")
+    assert terms["foreign capital"] == ["外资"]  # 外(企) + 资(本), glossed "foreign investment"
+    assert "hainan industrial" not in terms  # 海(南) + 产(业) = 海产, "seafood": no shared word

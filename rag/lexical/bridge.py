@@ -61,8 +61,9 @@ def word_forms(word: str) -> list[str]:
 
 
 class Bridge:
-    def __init__(self, table: dict[str, list[str]]):
+    def __init__(self, table: dict[str, list[str]], compounds: dict[str, list[str]] | None = None):
         self.table = table
+        self.compounds = compounds or {}  # two-character corpus words -> their gloss words (see _compounds)
 
     @classmethod
     def build(cls, texts: Iterable[str], source: Path | None = None) -> "Bridge":
@@ -84,13 +85,15 @@ class Bridge:
             ranked = sorted(candidates.items(), key=lambda item: (-item[1], item[0]))
             top = ranked[0][1]
             table[key] = [word for word, score in ranked[:PER_TERM] if score >= top * KEEP]
-        return cls(table)
+        compounds = {w: sorted(set(english_words(" ".join(glosses[w]))) - STOPWORDS) for w in known if len(w) == 2}
+        return cls(table, compounds)
 
     def translate(self, text: str) -> dict[str, list[str]]:
         """English word or phrase of `text` -> its Chinese corpus words, longest phrase first
         (a phrase may be inflected: "summed up" meets the gloss "sum up")."""
         words = english_words(text)
         out: dict[str, list[str]] = {}
+        previous: tuple[str, list[str]] | None = None  # the last single word translated, if just before
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
@@ -100,8 +103,21 @@ class Bridge:
                     break
             if found:
                 out[phrase] = found
+                if previous and n == 1:
+                    out.update(self._compounds(previous, (phrase, found)))
+            previous = (phrase, found) if found and n == 1 else None
             i += n
         return out
+
+    def _compounds(self, first: tuple[str, list[str]], second: tuple[str, list[str]]) -> dict[str, list[str]]:
+        """Two adjacent English words as one Chinese compound of their translations' first
+        characters, when the corpus uses that word and its gloss shares one of the two English
+        words: "foreign capital" -> 外(企) + 资(本) = 外资 ("foreign investment"). Chinese forms
+        compounds and abbreviations this way; the dictionary has no "foreign capital"."""
+        english = set(word_forms(first[0]) + word_forms(second[0]))
+        candidates = {a[0] + b[0] for a in first[1] for b in second[1]}
+        found = sorted(w for w in candidates if english.intersection(self.compounds.get(w, ())))
+        return {f"{first[0]} {second[0]}": found} if found else {}
 
     def _phrase(self, words: list[str]) -> list[str]:
         for variant in product(*(word_forms(w) for w in words)):
@@ -116,11 +132,13 @@ class Bridge:
         return next((self.table[f] for f in word_forms(word) if f in self.table), [])
 
     def save(self, directory: Path) -> None:
-        (directory / FILE).write_text(json.dumps(self.table, ensure_ascii=False))
+        payload = {"table": self.table, "compounds": self.compounds}
+        (directory / FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "Bridge":
-        return cls(json.loads((directory / FILE).read_text()))
+        payload = json.loads((directory / FILE).read_text(encoding="utf-8"))
+        return cls(payload["table"], payload["compounds"])
 
 
 def occurring_words(texts: Iterable[str], words: set[str]) -> set[str]:
