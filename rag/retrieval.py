@@ -50,7 +50,9 @@ class Retriever:
 
     def prepare(self, text: str) -> Query:
         form = normalize_query(text)
-        terms = self.index.bridge.translate(form) if self.settings.translate_queries else {}
+        terms = {}
+        if self.settings.translate_queries:
+            terms = self.index.bridge.translate(form) | self.index.bridge.names(text, self.index.bm25.document_frequency)
         tokens = self.tokenize(form) + [t for words in terms.values() for word in words for t in self.tokenize(word)]
         glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
         weight = self.settings.translated_query_weight

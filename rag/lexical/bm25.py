@@ -64,6 +64,11 @@ class BM25:
         weights = np.fromiter(counts.values(), dtype=np.float32)
         return np.asarray(weights @ self.weights[ids]).ravel()
 
+    def document_frequency(self, term: str) -> int:
+        """Chunks containing the term (a term's row holds one entry per such chunk)."""
+        row = self.vocab.get(term)
+        return 0 if row is None else int(self.weights.indptr[row + 1] - self.weights.indptr[row])
+
     def idf(self, terms: list[str]) -> np.ndarray:
         """Unfloored idf per term; a term the index has never seen gets the idf of a document
         frequency of zero, the rarest possible."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import product
 from pathlib import Path
+
+from rag.lexical.names import corpus_names, name_runs
 
 FILE = "bridge.json"
 ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
@@ -61,15 +63,16 @@ def word_forms(word: str) -> list[str]:
 
 
 class Bridge:
-    def __init__(self, table: dict[str, list[str]], compounds: dict[str, list[str]] | None = None):
+    def __init__(self, table: dict[str, list[str]], compounds: dict[str, list[str]] | None = None, readings: dict[str, str] | None = None):
         self.table = table
         self.compounds = compounds or {}  # two-character corpus words -> their gloss words (see _compounds)
+        self.readings = readings or {}  # toneless pinyin syllable -> corpus characters read so (names.py)
 
     @classmethod
     def build(cls, texts: Iterable[str], source: Path | None = None) -> "Bridge":
         """Keep only entries whose (Simplified) headword occurs in `texts` (search forms)."""
         entries = _parse(source or cedict_path())
-        known = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
+        known, chars = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
         glosses: dict[str, list[str]] = {}
         for simplified, _, gloss_list in entries:
             glosses.setdefault(simplified, []).extend(gloss_list)
@@ -86,7 +89,7 @@ class Bridge:
             top = ranked[0][1]
             table[key] = [word for word, score in ranked[:PER_TERM] if score >= top * KEEP]
         compounds = {w: sorted(set(english_words(" ".join(glosses[w]))) - STOPWORDS) for w in known if len(w) == 2}
-        return cls(table, compounds)
+        return cls(table, compounds, _readings(entries, chars))
 
     def translate(self, text: str) -> dict[str, list[str]]:
         """English word or phrase of `text` -> its Chinese corpus words, longest phrase first
@@ -119,6 +122,16 @@ class Bridge:
         found = sorted(w for w in candidates if english.intersection(self.compounds.get(w, ())))
         return {f"{first[0]} {second[0]}": found} if found else {}
 
+    def names(self, text: str, frequency: Callable[[str], int]) -> dict[str, list[str]]:
+        """Capitalised words of `text` the dictionary cannot translate, read as a Chinese name the
+        corpus spells (`frequency`: a character bigram's document count): "Wang Weian" -> 王卫安."""
+        out = {}
+        for run in name_runs(text, lambda word: bool(word in STOPWORDS or self._word(word))):
+            found = corpus_names(run, self.readings, frequency)
+            if found:
+                out[" ".join(run)] = found
+        return out
+
     def _phrase(self, words: list[str]) -> list[str]:
         for variant in product(*(word_forms(w) for w in words)):
             found = self.table.get(" ".join(variant))
@@ -132,23 +145,26 @@ class Bridge:
         return next((self.table[f] for f in word_forms(word) if f in self.table), [])
 
     def save(self, directory: Path) -> None:
-        payload = {"table": self.table, "compounds": self.compounds}
+        payload = {"table": self.table, "compounds": self.compounds, "readings": self.readings}
         (directory / FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "Bridge":
         payload = json.loads((directory / FILE).read_text(encoding="utf-8"))
-        return cls(payload["table"], payload["compounds"])
+        return cls(payload["table"], payload["compounds"], payload["readings"])
 
 
-def occurring_words(texts: Iterable[str], words: set[str]) -> set[str]:
+def occurring_words(texts: Iterable[str], words: set[str]) -> tuple[set[str], set[str]]:
     """Which of `words` occur in `texts` (every substring of up to MAX_WORD characters is looked
-    up), over at most SCAN_CHARS characters: a sample is plenty to know a large corpus's words."""
+    up), and which Han characters, over at most SCAN_CHARS characters: a sample is plenty to know
+    a large corpus's words."""
     longest = min(MAX_WORD, max(map(len, words), default=0))
     found: set[str] = set()
+    chars: set[str] = set()
     budget = SCAN_CHARS
     for text in texts:
         for run in HAN_RUN.findall(text[:budget]):
+            chars.update(run)
             for i in range(len(run) - 1):
                 for j in range(i + 2, min(len(run), i + longest) + 1):
                     if run[i:j] in words:
@@ -156,7 +172,18 @@ def occurring_words(texts: Iterable[str], words: set[str]) -> set[str]:
         budget -= len(text)
         if budget <= 0:
             break
-    return found
+    return found, chars
+
+
+def _readings(entries: list[tuple[str, str, list[str]]], chars: set[str]) -> dict[str, str]:
+    """Toneless pinyin syllable -> the corpus characters CC-CEDICT reads that way."""
+    readings: dict[str, set[str]] = {}
+    for simplified, pinyin, _ in entries:
+        if len(simplified) == 1 and simplified in chars:
+            syllable = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
+            if syllable:
+                readings.setdefault(syllable, set()).add(simplified)
+    return {syllable: "".join(sorted(found)) for syllable, found in readings.items()}
 
 
 def _parse(path: Path) -> list[tuple[str, str, list[str]]]:
