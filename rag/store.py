@@ -35,7 +35,7 @@ from rag.normalize import SearchForm, SearchForms, search_form
 from rag.storage import IndexDir, IndexStoreError, verify
 from rag.timing import Stopwatch
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 # The code that turns documents into index parts. Its digest is in the manifest, so a new normaliser,
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = ("normalize.py", "repair.py", "script.py", "chunking.py", "lexical/tokenization.py", "lexical/bm25.py", "lexical/bridge.py")
