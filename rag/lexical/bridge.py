@@ -70,7 +70,9 @@ class Bridge:
 
     @classmethod
     def build(cls, texts: Iterable[str], source: Path | None = None) -> "Bridge":
-        """Keep only entries whose (Simplified) headword occurs in `texts` (search forms)."""
+        """Keep only entries whose (Simplified) headword occurs in `texts` (search forms); keep
+        too the corpus's two-character words with their glosses (compounds) and the readings of
+        its characters (names)."""
         entries = _parse(source or cedict_path())
         known, chars = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
         glosses: dict[str, list[str]] = {}
