@@ -114,6 +114,13 @@ class Links:
         np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
         return cls(indptr, members[order].astype(np.int32))
 
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}_indptr": self.indptr, f"{name}_indices": self.indices}
+
+    @classmethod
+    def of_arrays(cls, arrays, name: str) -> "Links":
+        return cls(arrays[f"{name}_indptr"], arrays[f"{name}_indices"])
+
     def __getitem__(self, row: int) -> list[int]:
         return self.indices[self.indptr[row] : self.indptr[row + 1]].tolist()
 

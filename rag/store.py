@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from rag.chunking import (
     Chunk,
+    Links,
     Sentence,
     chunk_document,
     link_sentences,
@@ -40,6 +41,7 @@ FORMAT_VERSION = 8
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = ("normalize.py", "repair.py", "script.py", "chunking.py", "lexical/tokenization.py", "lexical/bm25.py", "lexical/bridge.py")
 SENTENCE_VECTORS = "sentences.faiss"
+LINKS = "links.npz"  # chunk <-> sentence relation: stored, as computing it is a third of a load
 EMBED_BATCH = 32_768  # vectors embedded or copied, then added to FAISS, at a time (48 MB of float32)
 
 
@@ -55,10 +57,11 @@ class Index:
     bridge: Bridge  # English terms -> Chinese corpus words, for English questions' BM25 side
     forms: SearchForms  # each document's search form and offsets, memory-mapped
     location: Path | None = None  # the build folder it was loaded from or written to
+    links: tuple[Links, Links] | None = None  # chunk -> sentences and back; computed when not given
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.chunk_sentences, self.sentence_chunks = link_sentences(self.chunks, self.sentences)
+        self.chunk_sentences, self.sentence_chunks = self.links or link_sentences(self.chunks, self.sentences)
 
     def form(self, doc_id: str) -> SearchForm:
         return self.forms.get(doc_id)
@@ -95,6 +98,7 @@ class Index:
         self.sentence_dense.save(directory, SENTENCE_VECTORS)
         self.bridge.save(directory)
         self.forms.save(directory)
+        np.savez(directory / LINKS, **self.chunk_sentences.arrays("chunk"), **self.sentence_chunks.arrays("sentence"))
         return dict(self.manifest)
 
     def repaired(self, doc_id: str, start: int, end: int) -> str:
@@ -210,13 +214,15 @@ def load_index(index_dir: Path) -> Index:
         chunks = [Chunk(*row) for row in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
         sentences = [Sentence(*row) for row in json.loads((build / "sentences.json").read_text(encoding="utf-8"))]
         parts = BM25.load(build), FaissIndex.load(build), FaissIndex.load(build, SENTENCE_VECTORS), Bridge.load(build), SearchForms.load(build)
+        with np.load(build / LINKS) as arrays:
+            links = Links.of_arrays(arrays, "chunk"), Links.of_arrays(arrays, "sentence")
     except Exception as exc:  # any unreadable file means the same fix
         raise IndexStoreError(f"index at {index_dir} is damaged ({exc}); run `rag index --rebuild`") from None
     bm25, dense, sentence_dense, bridge, forms = parts
-    consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") and len(sentences) == sentence_dense.size
+    consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") == len(links[0]) and len(sentences) == sentence_dense.size == len(links[1])
     if not consistent or set(forms.spans) != set(documents) or len(forms.codes) != len(forms.offsets):
         raise IndexStoreError(f"index at {index_dir} is inconsistent; run `rag index --rebuild`")
-    index = Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms)
+    index = Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms, links=links)
     index.location = build
     return index
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.chunking import link_sentences
 from rag.cli import main
 from rag.config import load_settings
 from rag.embedding.model import Embedder
@@ -64,6 +65,9 @@ def test_incremental_update_equals_a_full_rebuild(corpus, tmp_path, embedder):
         a, b = (engine.ask(query) for engine in engines)
         assert a["citations"] == b["citations"] and a["answer"] == b["answer"], query
     assert incremental.manifest["corpus"] == full.manifest["corpus"]
+    loaded = load_index(tmp_path / "incremental")  # the stored chunk <-> sentence links, as computed
+    for stored, computed in zip((loaded.chunk_sentences, loaded.sentence_chunks), link_sentences(full.chunks, full.sentences)):
+        assert [stored[i] for i in range(len(stored))] == [computed[i] for i in range(len(computed))]
 
 
 def test_cli_add_and_remove_update_corpus_and_index(corpus, tmp_path, capsys):
