@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_ready
 from fastapi.testclient import TestClient
 
-from conftest import wait_ready
 from rag.api.app import create_app, engine_loader
 from rag.config import load_settings
 from rag.embedding.model import Embedder
