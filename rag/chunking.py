@@ -138,14 +138,15 @@ def link_sentences(chunks: list[Chunk], sentences: list[Sentence]) -> tuple[Link
         rank.setdefault(s.doc_id, len(rank))
     shift = np.int64(1) << 32
 
-    def keys(items, attribute):
+    def keys(items):
+        """Each item's document rank, and its start and end keyed by that rank."""
         doc = np.fromiter((rank.get(x.doc_id, -1) for x in items), dtype=np.int64, count=len(items))
-        return doc, doc * shift + np.fromiter((getattr(x, attribute) for x in items), dtype=np.int64, count=len(items))
+        start = np.fromiter((x.search_start for x in items), dtype=np.int64, count=len(items))
+        end = np.fromiter((x.search_end for x in items), dtype=np.int64, count=len(items))
+        return doc, doc * shift + start, doc * shift + end
 
-    chunk_doc, chunk_start = keys(chunks, "search_start")
-    _, chunk_end = keys(chunks, "search_end")
-    _, sentence_start = keys(sentences, "search_start")
-    _, sentence_end = keys(sentences, "search_end")
+    chunk_doc, chunk_start, chunk_end = keys(chunks)
+    _, sentence_start, sentence_end = keys(sentences)
     first = np.searchsorted(sentence_end, chunk_start, side="right")  # first sentence ending after the chunk starts
     stop = np.searchsorted(sentence_start, chunk_end, side="left")  # sentences starting before it ends
     counts = np.where(chunk_doc >= 0, np.maximum(stop - first, 0), 0)

@@ -33,7 +33,7 @@ class Query:
     tokens: list[str]  # BM25 tokens, bridged Chinese terms of an English question included
     vector: np.ndarray  # the question's embedding: answer scoring and confidence
     terms: dict[str, list[str]]  # English word or phrase -> Chinese corpus words (the bridge)
-    search_vector: np.ndarray  # what dense retrieval ranks by (see Retriever.search_vector)
+    search_vector: np.ndarray  # what dense retrieval ranks by (see search_vector below)
 
 
 def search_vector(question: np.ndarray, translated: np.ndarray, weight: float) -> np.ndarray:
@@ -56,11 +56,12 @@ class Retriever:
         tokens = self.tokenize(form) + [t for words in terms.values() for word in words for t in self.tokenize(word)]
         glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
         weight = self.settings.translated_query_weight
-        if not glossary or weight <= 0:
-            vector = self.embedder.embed_queries([form])[0]
-            return Query(text, form, tokens, vector, terms, vector)
-        vector, translated = self.embedder.embed_queries([form, glossary])
-        return Query(text, form, tokens, vector, terms, search_vector(vector, translated, weight))
+        if glossary and weight > 0:
+            vector, translated = self.embedder.embed_queries([form, glossary])
+            ranking = search_vector(vector, translated, weight)
+        else:
+            vector = ranking = self.embedder.embed_queries([form])[0]
+        return Query(text, form, tokens, vector, terms, ranking)
 
     def search(self, query: Query, k: int, method: str = "hybrid") -> list[Hit]:
         if method not in METHODS:

@@ -103,7 +103,7 @@ class Bridge:
         while i < len(words):
             for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
                 phrase = " ".join(words[i : i + n])
-                found = self._phrase(words[i : i + n]) if n > 1 else self._word(phrase)
+                found = self._lookup(words[i : i + n]) if n > 1 else self._word(phrase)
                 if found or n == 1:
                     break
             if found:
@@ -134,7 +134,8 @@ class Bridge:
                 out[" ".join(run)] = found
         return out
 
-    def _phrase(self, words: list[str]) -> list[str]:
+    def _lookup(self, words: list[str]) -> list[str]:
+        """Table entry of the words, or of the first of their inflection variants it holds."""
         for variant in product(*(word_forms(w) for w in words)):
             found = self.table.get(" ".join(variant))
             if found:
@@ -142,9 +143,7 @@ class Bridge:
         return []
 
     def _word(self, word: str) -> list[str]:
-        if word in STOPWORDS:
-            return []
-        return next((self.table[f] for f in word_forms(word) if f in self.table), [])
+        return [] if word in STOPWORDS else self._lookup([word])
 
     def save(self, directory: Path) -> None:
         payload = {"table": self.table, "compounds": self.compounds, "readings": self.readings}
