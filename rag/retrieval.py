@@ -8,6 +8,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.embedding.model import Embedder
+from rag.lexical.bm25 import top_scores
 from rag.lexical.tokenization import get_tokenizer
 from rag.normalize import normalize_query
 from rag.store import Index
@@ -67,7 +68,8 @@ class Retriever:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}")
         pool = max(k, self.settings.candidates)
-        lexical_ids, lexical_scores = self.index.bm25.retrieve(query.tokens, pool)
+        lexical = self.index.bm25.scores(query.tokens)  # once: ranks the pool and scores the hits
+        lexical_ids, lexical_scores = top_scores(lexical, pool)
         dense_ids, dense_scores = self.dense_ranking(query, pool)
         if method == "bm25":
             ranked = list(zip(lexical_ids, lexical_scores))
@@ -77,9 +79,8 @@ class Retriever:
             ranked = self._fuse(query, dense_ids, lexical_ids, lexical_scores, dense_scores)
         top = ranked[:k]
         cosines = self.dense_scores(query.vector, [int(i) for i, _ in top])  # the question's own, for confidence
-        lexical = self.index.bm25.scores(query.tokens) if len(lexical_ids) else None
         return [
-            Hit(int(i), float(s), cosines[j], float(lexical[int(i)]) if lexical is not None else 0.0)
+            Hit(int(i), float(s), cosines[j], float(lexical[int(i)]))
             for j, (i, s) in enumerate(top)
         ]
 

@@ -18,6 +18,16 @@ import numpy as np
 from scipy import sparse
 
 
+def top_scores(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the k highest non-zero scores, best first (ties by index)."""
+    k = min(k, int(np.count_nonzero(scores)))
+    if k <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((top, -scores[top]))]
+    return top, scores[top]
+
+
 class BM25:
     def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25):
         self.k1, self.b, self.epsilon = k1, b, epsilon
@@ -79,13 +89,7 @@ class BM25:
 
     def retrieve(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k chunk indices and scores, best first; chunks scoring 0 are not returned."""
-        scores = self.scores(query_tokens)
-        k = min(k, int(np.count_nonzero(scores)))
-        if k <= 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((top, -scores[top]))]
-        return top, scores[top]
+        return top_scores(self.scores(query_tokens), k)
 
     def save(self, directory: Path) -> None:
         sparse.save_npz(directory / "bm25.npz", self.weights)
