@@ -1,14 +1,22 @@
 """What kind of answer a question expects, and whether a sentence carries one.
 
 "How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date);
-"when…" wants a date; "how much…" an amount of money or a measure. Patterns run on search forms
-(lower case, Simplified), so one set serves English, Simplified and Traditional questions.
+"when…" wants a date; "how much…" an amount of money or a measure; "who…" a person's name.
+Patterns run on search forms (lower case, Simplified), so one set serves English, Simplified and
+Traditional questions.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from rag.lexical.tokenization import jieba_module
+
+PERSON_NOUNS = (
+    "governor|minister|mayor|official|director|chairman|chairwoman|president|vice[- ]president|head|secretary|"
+    "leader|professor|academician|founder|executive|ceo|expert|spokesperson|manager|person|scholar|economist"
+)
 DIGITS = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]+)"
 # measure words that follow a count ("16个项目", "150万副", "2180列"); a count question names one
 CLASSIFIERS = "个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
@@ -18,11 +26,14 @@ QUESTION_PATTERNS = {
     "percent": r"percent|percentage|proportion|what share|growth rate|百分|比例|占比|比重|增长了?多少|增速|增幅|同比",
     "date": r"\bwhen\b|what (?:year|date|month|day|time)|which (?:year|date|month|day)|in what year|"
     r"什么时候|何时|哪一?年|哪一?天|哪月|几月|几号|哪日|日期|时间是",
-    "money": r"how much (?:money|did|does|was|is|will|capital|investment|funding)|investment|invest|worth|cost|"
+    "money": r"how much (?:money|did|does|was|is|will)|investment|invest|worth|cost|revenue|\btax|sales|turnover|"
+    r"profit|budget|subsid|\bfund|"
     r"金额|多少钱|投资(?:了|额|总额)?(?:达到?|为|是)?多少|资金|产值|营收|收入多少|规模多大|多少亿|多少万",
     "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
-    "measure": r"how (?:much|large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
+    "measure": r"how (?:large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
+    "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
+VAGUE_AMOUNT = re.compile(r"how much")  # money or a measure, when the question names neither
 ANSWER_PATTERNS = {
     "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
@@ -30,14 +41,19 @@ ANSWER_PATTERNS = {
     "count": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
     "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
 }
+# a title then a name ("厅长王卫安"), the way Chinese news introduces people
+TITLED_NAME = re.compile(r"(?:长|书记|主任|总裁|经理|董事|主席|委员|教授|院士|专家|创始人|负责人|代表|总监|秘书)[\u4e00-\u9fff]{2,3}")
 _QUESTION = {kind: re.compile(p) for kind, p in QUESTION_PATTERNS.items()}
 _ANSWER = {kind: re.compile(p) for kind, p in ANSWER_PATTERNS.items()}
 ANY_NUMBER = re.compile(DIGITS)
 
 
 def expected_types(question_form: str) -> set[str]:
-    """Answer kinds the question asks for; empty for who/what/why questions."""
-    return {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
+    """Answer kinds the question asks for; empty for what/why questions."""
+    kinds = {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
+    if not kinds & {"money", "measure", "percent", "count"} and VAGUE_AMOUNT.search(question_form):
+        kinds |= {"money", "measure"}
+    return kinds
 
 
 def fits(sentence_form: str, kinds: set[str]) -> float:
@@ -45,6 +61,21 @@ def fits(sentence_form: str, kinds: set[str]) -> float:
     always 1 for questions that expect no number."""
     if not kinds:
         return 1.0
-    if any(_ANSWER[kind].search(sentence_form) for kind in kinds):
+    if any(_carries(kind, sentence_form) for kind in kinds):
         return 1.0
+    if kinds == {"person"}:
+        return 0.5
     return 0.5 if ANY_NUMBER.search(sentence_form) else 0.0
+
+
+def _carries(kind: str, sentence_form: str) -> bool:
+    if kind == "person":
+        return bool(TITLED_NAME.search(sentence_form)) or _names_person(sentence_form)
+    return bool(_ANSWER[kind].search(sentence_form))
+
+
+@lru_cache(maxsize=4096)
+def _names_person(sentence_form: str) -> bool:
+    """jieba's part-of-speech tagger finds a personal name (tag nr) in the sentence."""
+    tagger = jieba_module().posseg
+    return any(pair.flag == "nr" and 2 <= len(pair.word) <= 4 for pair in tagger.cut(sentence_form))

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable
 
 import numpy as np
+
+from rag.lexical.tokenization import jieba_module
 
 BACKGROUND_SAMPLE = 2048
 # Words that frame a question rather than name its subject (search form: lower case, Simplified).
@@ -41,19 +42,11 @@ class Evidence:
     by_terms: bool  # is support trustworthy? Not for English: its words reach Chinese only by dictionary
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)
-    return jieba
-
-
 def content_words(form: str) -> list[str]:
     """Subject words of a question in search form: jieba words of two or more characters and
     Latin words or numbers, minus question words."""
     words = []
-    for word in _jieba().lcut(form):
+    for word in jieba_module().lcut(form):
         word = word.strip()
         if word in QUESTION_WORDS or len(word) < 2:
             continue

@@ -17,15 +17,32 @@ from rag.normalize import normalize_query
         ("惠科项目总金额是多少？", "money"),
         ("How much did HKC invest?", "money"),
         ("数字经济产值增长了多少？", "percent"),
+        ("How much tax revenue will the project bring in?", "money"),
+        ("Who is the general manager of Bosch Changsha?", "person"),
+        ("Which Hunan vice governor spoke at the fair?", "person"),
+        ("博世長沙公司的副總經理是誰？", "person"),
     ],
 )
 def test_expected_types(question, kind):
     assert kind in expected_types(normalize_query(question))
 
 
-def test_who_question_expects_no_number():
-    assert expected_types(normalize_query("Who is the general manager of Bosch Changsha?")) == set()
-    assert fits("博世长沙公司副总经理李永寿", set()) == 1.0
+def test_a_what_question_expects_nothing_in_particular():
+    assert expected_types(normalize_query("What is the capital of Hunan?")) == set()
+    assert fits("长沙是湖南省会。", set()) == 1.0
+
+
+def test_a_who_question_wants_a_named_person():
+    kinds = expected_types(normalize_query("Who is the general manager of Bosch Changsha?"))
+    assert fits(normalize_query("博世长沙公司副总经理李永寿介绍"), kinds) == 1.0  # title then name
+    assert fits(normalize_query("王卫安表示，湖南将继续优化营商环境。"), kinds) == 1.0  # a name alone
+    assert fits(normalize_query("湖南—香港投融资对接洽谈会5月14日在香港举行。"), kinds) == 0.5
+
+
+def test_a_named_amount_is_money_and_a_bare_how_much_is_money_or_measure():
+    assert expected_types(normalize_query("How much tax revenue a year?")) == {"money"}
+    assert expected_types(normalize_query("How much land does the park cover?")) == {"money", "measure"}
+    assert "money" not in expected_types(normalize_query("南岳产业园每年接待多少游客？"))
 
 
 def test_a_count_is_not_a_date():

@@ -1,6 +1,7 @@
-"""The dev set is data we grade ourselves with, so it is checked like code: every evidence phrase
-really occurs in its document, every answer really occurs in its evidence, and the set has the
-shape the evaluation claims (languages in thirds, cross-script questions, unanswerables)."""
+"""The QA sets are data we grade ourselves with, so they are checked like code: every evidence phrase
+really occurs in its document, every answer really occurs in its evidence, the dev set has the
+shape the evaluation claims (languages in thirds, cross-script questions, unanswerables) and the
+held-out set asks about other facts than the dev set."""
 
 import re
 from collections import Counter
@@ -15,6 +16,7 @@ from rag.script import EN, HANS, HANT, detect_script
 ROOT = Path(__file__).parents[1]
 ITEMS = load_qa(ROOT / "eval" / "qa.jsonl")
 ANSWERABLE = [i for i in ITEMS if i.answerable]
+HOLDOUT = load_qa(ROOT / "eval" / "holdout.jsonl")
 
 
 def squash(text: str) -> str:
@@ -49,7 +51,7 @@ def test_at_least_twenty_cross_script_questions():
     assert len(cross) >= 20, len(cross)
 
 
-@pytest.mark.parametrize("item", ANSWERABLE, ids=lambda i: i.id)
+@pytest.mark.parametrize("item", ANSWERABLE + [i for i in HOLDOUT if i.answerable], ids=lambda i: i.id)
 def test_evidence_occurs_in_its_document_and_holds_an_answer(item):
     text = squash((ROOT / "corpus" / item.doc).read_text(encoding="utf-8"))
     assert item.evidence and item.answers
@@ -61,3 +63,12 @@ def test_evidence_occurs_in_its_document_and_holds_an_answer(item):
 def test_every_document_is_asked_about():
     corpus = {p.name for p in (ROOT / "corpus").iterdir() if p.suffix in (".txt", ".md")}
     assert {i.doc for i in ANSWERABLE} == corpus
+
+
+def test_holdout_is_mostly_english_and_asks_other_facts():
+    assert len(HOLDOUT) >= 40 and sum(i.lang == EN for i in HOLDOUT) >= 0.7 * len(HOLDOUT)
+    assert {i.id for i in HOLDOUT}.isdisjoint(i.id for i in ITEMS)
+    for item in HOLDOUT:
+        assert detect_script(item.question) == {"en": EN, "zh-Hans": HANS, "zh-Hant": HANT}[item.lang], item.id
+    dev_facts = {(i.doc, fold(a)) for i in ANSWERABLE for a in i.answers}
+    assert not [i.id for i in HOLDOUT for a in i.answers if (i.doc, fold(a)) in dev_facts]
