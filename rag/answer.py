@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import expected_types, fits
+from rag.answer_types import expected_types, fits, wants_value
 from rag.confidence import Evidence, SubjectTerms, background_sample, standout
 from rag.config import Settings
 from rag.retrieval import Hit, Query, Retriever
@@ -45,10 +45,11 @@ class AnswerExtractor:
         candidates = self._candidates(hits[: self.settings.answer_chunks])
         if not candidates:
             return Answer(None, None, None, None, None, None)
-        self._score(query, candidates)
+        kinds = expected_types(query.form)
+        self._score(query, candidates, kinds)
         best = max(candidates, key=lambda c: (c.fit, c.score))  # a how-many answer must carry a count
         evidence = self.evidence(query, hits, hits[best.hit_rank - 1])
-        if self.too_weak(evidence):
+        if self.too_weak(evidence) or (wants_value(kinds) and best.fit < 1):  # no sentence holds such a value
             return Answer(None, None, None, None, None, evidence)
         sentence = self.index.sentences[best.sentence]
         doc, a, b = sentence.doc_id, sentence.search_start, sentence.search_end
@@ -80,10 +81,9 @@ class AnswerExtractor:
                     out.append(Candidate(rank, sentence))
         return out
 
-    def _score(self, query: Query, candidates: list[Candidate]) -> None:
+    def _score(self, query: Query, candidates: list[Candidate], kinds: set[str]) -> None:
         texts = [self._text(c.sentence) for c in candidates]
         cosines = self.index.sentence_dense.vectors([c.sentence for c in candidates]) @ query.vector
-        kinds = expected_types(query.form)
         subject = SubjectTerms(query.form, query.terms, self.retriever.rarity)
         s = self.settings
         for c, text, cos in zip(candidates, texts, cosines.tolist()):

@@ -1,8 +1,8 @@
 """What kind of answer a question expects, and whether a sentence carries one.
 
 "How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date);
-"when…" wants a date; "how much…" an amount of money or a measure; "who…" a person's name.
-Patterns run on search forms (lower case, Simplified), so one set serves English, Simplified and
+"when…" wants a date; "how much…" an amount of money or a measure; "how long…" a duration;
+"who…" a person's name. Patterns run on search forms (lower case, Simplified), so one set serves English, Simplified and
 Traditional questions.
 """
 
@@ -31,15 +31,17 @@ QUESTION_PATTERNS = {
     r"金额|多少钱|投资(?:了|额|总额)?(?:达到?|为|是)?多少|资金|产值|营收|收入多少|规模多大|多少亿|多少万",
     "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
     "measure": r"how (?:large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
+    "duration": r"how long|多久|多长时间|几年|几个月|几天",
     "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
 VAGUE_AMOUNT = re.compile(r"how much")  # money or a measure, when the question names neither
 ANSWER_PATTERNS = {
-    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成)|百分之|分之|\d\s*/\s*\d",
+    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
     "count": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
     "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
+    "duration": rf"{DIGITS}\s*(?:多|余)?(?:个月|个多月|年|天|小时|周|分钟)",
 }
 # a title then a name ("厅长王卫安"), the way Chinese news introduces people
 TITLED_NAME = re.compile(r"(?:长|书记|主任|总裁|经理|董事|主席|委员|教授|院士|专家|创始人|负责人|代表|总监|秘书)[\u4e00-\u9fff]{2,3}")
@@ -56,15 +58,21 @@ def expected_types(question_form: str) -> set[str]:
     return kinds
 
 
+def wants_value(kinds: set[str]) -> bool:
+    """Does the question ask for a number, an amount or a date? Then a passage without one cannot
+    answer it (a who-question may be answered by an office or a company, so it is not held to this)."""
+    return bool(kinds - {"person"})
+
+
 def fits(sentence_form: str, kinds: set[str]) -> float:
-    """1 when the sentence carries an answer of an expected kind, 0.5 for a bare number, else 0;
-    always 1 for questions that expect no number."""
+    """1 when the sentence carries an answer of an expected kind, 0.5 for a bare number (0 for a
+    who-question), else 0; always 1 for questions that expect nothing in particular."""
     if not kinds:
         return 1.0
     if any(_carries(kind, sentence_form) for kind in kinds):
         return 1.0
     if kinds == {"person"}:
-        return 0.5
+        return 0.0
     return 0.5 if ANY_NUMBER.search(sentence_form) else 0.0
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_types import expected_types, fits
+from rag.answer_types import expected_types, fits, wants_value
 from rag.confidence import SubjectTerms, content_words
 from rag.normalize import normalize_query
 
@@ -21,6 +21,7 @@ from rag.normalize import normalize_query
         ("Who is the general manager of Bosch Changsha?", "person"),
         ("Which Hunan vice governor spoke at the fair?", "person"),
         ("博世長沙公司的副總經理是誰？", "person"),
+        ("How long did the panel project take to start production?", "duration"),
     ],
 )
 def test_expected_types(question, kind):
@@ -36,7 +37,7 @@ def test_a_who_question_wants_a_named_person():
     kinds = expected_types(normalize_query("Who is the general manager of Bosch Changsha?"))
     assert fits(normalize_query("博世长沙公司副总经理李永寿介绍"), kinds) == 1.0  # title then name
     assert fits(normalize_query("王卫安表示，湖南将继续优化营商环境。"), kinds) == 1.0  # a name alone
-    assert fits(normalize_query("湖南—香港投融资对接洽谈会5月14日在香港举行。"), kinds) == 0.5
+    assert fits(normalize_query("湖南—香港投融资对接洽谈会5月14日在香港举行。"), kinds) == 0.0
 
 
 def test_a_named_amount_is_money_and_a_bare_how_much_is_money_or_measure():
@@ -50,6 +51,12 @@ def test_a_count_is_not_a_date():
     assert fits(normalize_query("16个重点产业转移合作项目现场签约。"), kinds) == 1.0
     assert fits(normalize_query("自2024年1月签约以来"), kinds) == 0.5
     assert fits(normalize_query("项目进展顺利"), kinds) == 0.0
+
+
+def test_durations_and_multiples_are_values():
+    assert fits(normalize_query("项目仅用14个月便实现投产"), expected_types("how long did it take?")) == 1.0
+    assert fits(normalize_query("员工人数增长了10倍"), expected_types(normalize_query("员工人数增长了多少倍？"))) == 1.0
+    assert wants_value({"duration"}) and not wants_value({"person"}) and not wants_value(set())
 
 
 def test_content_words_drop_question_framing():

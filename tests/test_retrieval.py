@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer_types import expected_types, fits
 from rag.confidence import Evidence
 from rag.config import load_settings
+from rag.normalize import normalize_query
 from rag.retrieval import Retriever
 from rag.service import Engine
 
@@ -92,3 +94,15 @@ def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_sta
     assert extractor.too_weak(Evidence(low, s.abstain_support_override - 0.01, by_terms=True))
     assert extractor.too_weak(Evidence(s.abstain_standout, s.abstain_support - 0.01, by_terms=True))
     assert not extractor.too_weak(Evidence(s.abstain_standout, 0.0, by_terms=False))  # English: a low share alone does not abstain
+
+
+def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(engine):
+    query = engine.retriever.prepare("How much did Bosch invest in Changsha?")
+    hits = engine.retriever.search(query, 20)
+    kinds = expected_types(query.form)
+    without = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) < 1]
+    with_amount = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) == 1]
+    assert len(without) >= 3 and with_amount
+    assert engine.extractor.answer(query, without[:3]).text is None
+    answer = engine.extractor.answer(query, with_amount[:1] + without[:2])
+    assert answer.text is not None and fits(normalize_query(answer.text), kinds) == 1
