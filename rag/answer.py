@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_types import expected_types, fits, wants_value
-from rag.confidence import Evidence, SubjectTerms, background_sample, standout
+from rag.confidence import Evidence, SubjectTerms, background_sample, standout, unknown_names
 from rag.config import Settings
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, detect_script
@@ -63,10 +63,14 @@ class AnswerExtractor:
         best = max(h.dense for h in hits)
         passage = self.index.chunks[cited.chunk].search_text
         support = SubjectTerms(query.form, query.terms, self.retriever.rarity).support(passage)
-        return Evidence(standout(best, query.vector, self._background), support, detect_script(query.text) != EN)
+        chinese = detect_script(query.text) != EN
+        unknown = unknown_names(query.form, self.retriever.indexed) if chinese else ()
+        return Evidence(standout(best, query.vector, self._background), support, chinese, unknown)
 
     def too_weak(self, evidence: Evidence) -> bool:
         s = self.settings
+        if evidence.unknown:
+            return True
         if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
             return evidence.support < s.abstain_support_override
         return evidence.by_terms and evidence.support < s.abstain_support

@@ -11,6 +11,10 @@
 - Either way, a passage holding most of the question's subject words (`abstain_support_override`)
   answers even when its vector does not stand out: found words are firm evidence, missing ones
   are not (an English word may have been bridged to the wrong sense).
+- Unknown names, for Chinese questions: a place, person, organisation or Latin word of the question
+  that no indexed passage contains ("东京", "GDP") means the corpus cannot answer it, however
+  well the rest matches. English names reach the corpus only through transliteration, so their
+  absence proves nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Evidence:
     standout: float  # z-score of the best cosine against the background sample
     support: float  # weighted share of the question's subject words in the cited passage
     by_terms: bool  # is support trustworthy? Not for English: its words reach Chinese only by dictionary
+    unknown: tuple[str, ...] = ()  # names of the question no passage contains (Chinese questions)
 
 
 def content_words(form: str) -> list[str]:
@@ -53,6 +58,15 @@ def content_words(form: str) -> list[str]:
         if LATIN_OR_NUMBER.fullmatch(word) or all(_is_cjk(ch) for ch in word):
             words.append(word)
     return list(dict.fromkeys(words))
+
+
+NAME_TAGS = frozenset({"ns", "nr", "nt", "eng"})  # jieba: place, person, organisation, Latin word
+
+
+def unknown_names(form: str, known: Callable[[str], bool]) -> tuple[str, ...]:
+    """Names in a question's search form (jieba's part-of-speech tags) that `known` rejects."""
+    words = (pair.word for pair in jieba_module().posseg.cut(form) if pair.flag in NAME_TAGS)
+    return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and not known(w)))
 
 
 class SubjectTerms:

@@ -115,6 +115,11 @@ class Retriever:
         idf = self.index.bm25.idf(self.tokenize(word) or [word])
         return max(float(idf.max()), MIN_RARITY)
 
+    def indexed(self, word: str) -> bool:
+        """Does some passage hold every token of the word? (False for a name the corpus never uses.)"""
+        tokens = self.tokenize(word)
+        return bool(tokens) and all(self.index.bm25.document_frequency(t) > 0 for t in tokens)
+
     def lexical_coverage(self, query: Query) -> float:
         """Share of the query's idf mass that the index vocabulary knows: near 0 for an English
         question over Chinese text, so BM25 noise cannot outvote the dense ranking there."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,14 @@ ABSTAIN_MESSAGE = {
     "zh-Hans": "语料中没有足够的证据回答这个问题。",
     HANT: "語料中沒有足夠的證據回答這個問題。",
 }
+UNKNOWN_MESSAGE = {EN: "The corpus never mentions {}.", "zh-Hans": "语料中没有提到{}。", HANT: "語料中沒有提到{}。"}
+
+
+def as_written(name: str, question: str, script: str) -> str:
+    """A name from the question's search form, spelt as the user typed it ("gdp" -> "GDP"), or
+    else in the user's script (东京 -> 東京)."""
+    found = re.search(re.escape(name), question, re.IGNORECASE)
+    return found.group() if found else display(name, script)
 
 
 class QuestionError(ValueError):
@@ -141,9 +150,11 @@ class Engine:
             result["answer_source"] = {"citation": answer.rank, "doc_id": answer.doc_id, "start": answer.start, "end": answer.end}
         if answer.evidence:
             e = answer.evidence
-            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3)}
+            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3), "unknown_names": list(e.unknown)}
         if answer.text is None:
-            result["message"] = ABSTAIN_MESSAGE[script]
+            unknown = answer.evidence.unknown if answer.evidence else ()
+            names = "、".join(as_written(name, question, script) for name in unknown)
+            result["message"] = UNKNOWN_MESSAGE[script].format(names) if unknown else ABSTAIN_MESSAGE[script]
         return result
 
     def citation(self, hit: Hit, rank: int, script: str) -> dict:

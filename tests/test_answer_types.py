@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer_types import expected_types, fits, wants_value
-from rag.confidence import SubjectTerms, content_words
+from rag.confidence import SubjectTerms, content_words, unknown_names
 from rag.normalize import normalize_query
 
 
@@ -76,3 +76,10 @@ def test_term_support_weighs_rare_words_and_accepts_any_translation():
     assert terms.support("长沙是湖南省会。") == pytest.approx(3.0 / 6.0)
     assert terms.support("人口") == pytest.approx(3.0 / 6.0)
     assert terms.support("省会长沙人口") == 1.0
+
+
+def test_unknown_names_are_the_places_people_and_latin_words_the_index_lacks():
+    form = normalize_query("東京和長沙的GDP是多少？")
+    assert unknown_names(form, lambda word: word == "长沙") == ("东京", "gdp")
+    assert unknown_names(form, lambda word: True) == ()
+    assert unknown_names(normalize_query("产业转移的意义是什么？"), lambda word: False) == ()  # no names at all

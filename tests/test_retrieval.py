@@ -106,3 +106,11 @@ def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(eng
     assert engine.extractor.answer(query, without[:3]).text is None
     answer = engine.extractor.answer(query, with_amount[:1] + without[:2])
     assert answer.text is not None and fits(normalize_query(answer.text), kinds) == 1
+
+
+def test_a_chinese_question_naming_what_the_corpus_never_mentions_abstains_and_says_so(engine):
+    tokyo = engine.ask("東京奧運會是哪一年舉行的？")
+    assert tokyo["abstained"] and "東京" in tokyo["message"]
+    gdp = engine.ask("衡阳市2024年的GDP是多少？")  # 衡阳 is in the corpus, GDP is not
+    assert gdp["abstained"] and "GDP" in gdp["message"] and "衡阳" not in gdp["message"]
+    assert not engine.ask("衡阳市2024年新引进了多少个重大招商项目？")["abstained"]
