@@ -1,7 +1,7 @@
 """What kind of answer a question expects, and whether a sentence carries one.
 
 "How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date);
-"when…" wants a date; "how much…" an amount of money or a measure; "how long…" a duration;
+"when…" wants a date; "how much…" an amount of money, a measure or a share; "how long…" a duration;
 "who…" a person's name. Patterns run on search forms (lower case, Simplified), so one set serves English, Simplified and
 Traditional questions.
 """
@@ -26,7 +26,7 @@ QUESTION_PATTERNS = {
     "percent": r"percent|percentage|proportion|what share|growth rate|百分|比例|占比|比重|增长了?多少|增速|增幅|同比",
     "date": r"\bwhen\b|what (?:year|date|month|day|time)|which (?:year|date|month|day)|in what year|"
     r"什么时候|何时|哪一?年|哪一?天|哪月|几月|几号|哪日|日期|时间是",
-    "money": r"how much (?:money|did|does|was|is|will)|investment|invest|worth|cost|revenue|\btax|sales|turnover|"
+    "money": r"how much money|investment|invest|worth|cost|revenue|\btax|sales|turnover|"
     r"profit|budget|subsid|\bfund|"
     r"金额|多少钱|投资(?:了|额|总额)?(?:达到?|为|是)?多少|资金|产值|营收|收入多少|规模多大|多少亿|多少万",
     "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
@@ -34,7 +34,7 @@ QUESTION_PATTERNS = {
     "duration": r"how long|多久|多长时间|几年|几个月|几天",
     "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
-VAGUE_AMOUNT = re.compile(r"how much")  # money or a measure, when the question names neither
+VAGUE_AMOUNT = re.compile(r"how much")  # money, a measure or a share, when the question names none
 ANSWER_PATTERNS = {
     "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
@@ -54,7 +54,7 @@ def expected_types(question_form: str) -> set[str]:
     """Answer kinds the question asks for; empty for what/why questions."""
     kinds = {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
     if not kinds & {"money", "measure", "percent", "count"} and VAGUE_AMOUNT.search(question_form):
-        kinds |= {"money", "measure"}
+        kinds |= {"money", "measure", "percent"}
     return kinds
 
 

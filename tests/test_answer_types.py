@@ -40,9 +40,10 @@ def test_a_who_question_wants_a_named_person():
     assert fits(normalize_query("湖南—香港投融资对接洽谈会5月14日在香港举行。"), kinds) == 0.0
 
 
-def test_a_named_amount_is_money_and_a_bare_how_much_is_money_or_measure():
+def test_a_named_amount_is_money_and_a_bare_how_much_is_money_a_measure_or_a_share():
     assert expected_types(normalize_query("How much tax revenue a year?")) == {"money"}
-    assert expected_types(normalize_query("How much land does the park cover?")) == {"money", "measure"}
+    assert expected_types(normalize_query("How much land does the park cover?")) == {"money", "measure", "percent"}
+    assert "percent" in expected_types(normalize_query("How much did exports to ASEAN grow?"))
     assert "money" not in expected_types(normalize_query("南岳产业园每年接待多少游客？"))
 
 
