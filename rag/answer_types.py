@@ -1,9 +1,9 @@
 """What kind of answer a question expects, and whether a sentence carries one.
 
 "How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date);
-"when…" wants a date; "how much…" an amount of money, a measure or a share; "how long…" a duration;
-"who…" a person's name. Patterns run on search forms (lower case, Simplified), so one set serves English, Simplified and
-Traditional questions.
+"when…" wants a date; "how much…" an amount of money, a measure or a share; "how long…" a
+duration; "who…" a person's name. Patterns run on search forms (lower case, Simplified), so one
+set serves English, Simplified and Traditional questions.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def expected_types(question_form: str) -> set[str]:
 
 
 def wants_value(kinds: set[str]) -> bool:
-    """Does the question ask for a number, an amount or a date? Then a passage without one cannot
-    answer it (a who-question may be answered by an office or a company, so it is not held to this)."""
+    """Does the question ask for a number, an amount, a date or a duration? Then a passage without
+    one cannot answer it (a who-question may be answered by an office or a company: not held to this)."""
     return bool(kinds - {"person"})
 
 
