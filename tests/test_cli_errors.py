@@ -83,3 +83,15 @@ def test_k_out_of_range(k, tmp_path):
     result = rag("ask", "长沙", "-k", k, "--index", str(tmp_path / "i"))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "k must be between 1 and 50" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(monkeypatch, capsys):
+    """`rag ask ... | head -1`: no "Broken pipe" error line, the exit status a shell gives for SIGPIPE."""
+    from rag import cli
+
+    def closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "run_search", closed_pipe)
+    assert cli.main(["search", "问题"]) == 141
+    assert capsys.readouterr().err == ""
