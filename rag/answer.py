@@ -46,9 +46,10 @@ class AnswerExtractor:
         if not candidates:
             return Answer(None, None, None, None, None, None)
         kinds = expected_types(query.form)
-        self._score(query, candidates, kinds)
+        subject = SubjectTerms(query.form, query.terms, self.retriever.rarity)
+        self._score(query, candidates, kinds, subject)
         best = max(candidates, key=lambda c: (c.fit, c.score))  # a how-many answer must carry a count
-        evidence = self.evidence(query, hits, hits[best.hit_rank - 1])
+        evidence = self.evidence(query, hits, hits[best.hit_rank - 1], subject)
         if self.too_weak(evidence) or (wants_value(kinds) and best.fit < 1):  # no sentence holds such a value
             return Answer(None, None, None, None, None, evidence)
         sentence = self.index.sentences[best.sentence]
@@ -56,13 +57,13 @@ class AnswerExtractor:
         start, end = self.index.form(doc).original_span(a, b)
         return Answer(self.index.repaired(doc, a, b), best.hit_rank, doc, start, end, evidence)
 
-    def evidence(self, query: Query, hits: list[Hit], cited: Hit) -> Evidence:
+    def evidence(self, query: Query, hits: list[Hit], cited: Hit, subject: SubjectTerms) -> Evidence:
         if self._background is None:
             dense = self.index.sentence_dense
             self._background = background_sample(dense.vectors, dense.size)
         best = max(h.dense for h in hits)
         passage = self.index.chunks[cited.chunk].search_text
-        support = SubjectTerms(query.form, query.terms, self.retriever.rarity).support(passage)
+        support = subject.support(passage)
         chinese = detect_script(query.text) != EN
         unknown = unknown_names(query.form, self.retriever.indexed) if chinese else ()
         return Evidence(standout(best, query.vector, self._background), support, chinese, unknown)
@@ -85,10 +86,9 @@ class AnswerExtractor:
                     out.append(Candidate(rank, sentence))
         return out
 
-    def _score(self, query: Query, candidates: list[Candidate], kinds: set[str]) -> None:
+    def _score(self, query: Query, candidates: list[Candidate], kinds: set[str], subject: SubjectTerms) -> None:
         texts = [self._text(c.sentence) for c in candidates]
         cosines = self.index.sentence_dense.vectors([c.sentence for c in candidates]) @ query.vector
-        subject = SubjectTerms(query.form, query.terms, self.retriever.rarity)
         s = self.settings
         for c, text, cos in zip(candidates, texts, cosines.tolist()):
             c.fit = fits(text, kinds)

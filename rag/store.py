@@ -61,7 +61,16 @@ class Index:
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.chunk_sentences, self.sentence_chunks = self.links or link_sentences(self.chunks, self.sentences)
+        if self.links is None:
+            self.links = link_sentences(self.chunks, self.sentences)
+
+    @property
+    def chunk_sentences(self) -> Links:
+        return self.links[0]
+
+    @property
+    def sentence_chunks(self) -> Links:
+        return self.links[1]
 
     def form(self, doc_id: str) -> SearchForm:
         return self.forms.get(doc_id)
