@@ -18,8 +18,8 @@ PERSON_NOUNS = (
     "leader|professor|academician|founder|executive|ceo|expert|spokesperson|manager|person|scholar|economist"
 )
 DIGITS = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]+)"
-# measure words that follow a count ("16个项目", "150万副", "2180列"); a count question names one
-CLASSIFIERS = "个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
+# measure words that follow a count ("16个项目", "150万副", "2180列", "10大物流园"); a count question names one
+CLASSIFIERS = "大个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
 CLASSIFIER = f"[{CLASSIFIERS}]"
 
 QUESTION_PATTERNS = {
@@ -35,6 +35,11 @@ QUESTION_PATTERNS = {
     "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
 VAGUE_AMOUNT = re.compile(r"how much")  # money, a measure or a share, when the question names none
+# "Which firm's report found the lowest costs?" asks for a firm: its money, count or share words
+# are its subject, not what it asks for (a "which year" question still wants a date)
+ENTITY_QUESTION = re.compile(r"\bwhich\b|\bwho\b|\bwhom\b|哪(?:家|个|位|座|所|些|里|儿)|谁")
+QUANTITY_ASKED = re.compile(r"how (?:much|many)|多少|几")
+AMOUNTS = {"money", "count", "measure", "percent"}
 ANSWER_PATTERNS = {
     "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
@@ -53,6 +58,8 @@ ANY_NUMBER = re.compile(DIGITS)
 def expected_types(question_form: str) -> set[str]:
     """Answer kinds the question asks for; empty for what/why questions."""
     kinds = {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
+    if ENTITY_QUESTION.search(question_form) and not QUANTITY_ASKED.search(question_form):
+        kinds -= AMOUNTS
     if not kinds & {"money", "measure", "percent", "count"} and VAGUE_AMOUNT.search(question_form):
         kinds |= {"money", "measure", "percent"}
     return kinds

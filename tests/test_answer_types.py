@@ -47,11 +47,19 @@ def test_a_named_amount_is_money_and_a_bare_how_much_is_money_a_measure_or_a_sha
     assert "money" not in expected_types(normalize_query("南岳产业园每年接待多少游客？"))
 
 
+def test_a_which_question_asks_for_a_thing_not_for_the_amounts_it_mentions():
+    assert expected_types(normalize_query("Which accounting firm found the lowest operating costs?")) == set()
+    assert expected_types(normalize_query("哪家企业的投资额最高？")) == set()
+    assert expected_types(normalize_query("Which company invested how much in Hengyang?")) == {"money"}
+    assert expected_types(normalize_query("In which year did Bosch come to Changsha?")) == {"date"}
+
+
 def test_a_count_is_not_a_date():
     kinds = expected_types(normalize_query("长沙签约了多少个项目？"))
     assert fits(normalize_query("16个重点产业转移合作项目现场签约。"), kinds) == 1.0
     assert fits(normalize_query("自2024年1月签约以来"), kinds) == 0.5
     assert fits(normalize_query("项目进展顺利"), kinds) == 0.0
+    assert fits(normalize_query("形成10大物流园"), kinds) == 1.0  # "10 major parks"
 
 
 def test_durations_and_multiples_are_values():

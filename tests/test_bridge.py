@@ -14,6 +14,9 @@ DICTIONARY = """\
 海南 海南 [Hai3 nan2] /Hainan Province/
 產業 产业 [chan3 ye4] /industry/industrial/
 海產 海产 [hai3 chan3] /marine products/seafood/
+省份 省份 [sheng3 fen4] /province/
+直接 直接 [zhi2 jie1] /direct/immediate/straightforward/
+使用 使用 [shi3 yong3] /to use/to employ/to apply/
 """
 
 
@@ -27,6 +30,13 @@ def test_inflected_words_meet_their_glosses():
     assert "way" in word_forms("ways") and "use" in word_forms("used")
     assert "sum" in word_forms("summed") and "plan" in word_forms("planned") and "run" in word_forms("running")
     assert "us" not in word_forms("used")  # stems shorter than three letters are not words worth meeting
+    assert "direct" in word_forms("directly")
+
+
+def test_everyday_words_the_dictionary_notation_also_uses_still_translate(tmp_path):
+    corpus = "衡阳直接使用外资，在25个省份对接"
+    terms = bridge(tmp_path, corpus).translate("in how many provinces has the zone used foreign capital directly")
+    assert terms["provinces"] == ["省份"] and terms["used"] == ["使用"] and terms["directly"] == ["直接"]
 
 
 def test_inflected_phrase_meets_a_phrase_gloss(tmp_path):

@@ -31,11 +31,13 @@ MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
 LEADING = frozenset({"a", "an", "the", "to"})
-STOPWORDS = frozenset(
+STOPWORDS = frozenset(  # English function words: neither dictionary keys nor question terms
     "a an the of in on at to for by from with and or is are was were be been do does did how what when where "
-    "which who whom whose why many much there it its this that these those has have had will would can could "
-    "see also used etc sb sth one's oneself abbr lit fig old variant surname cl city province county district".split()
+    "which who whom whose why many much there it its this that these those has have had will would can could".split()
 )
+# words of the dictionary's own notation ("used in names", "see also X", "old variant of X"): never keys,
+# though a question may use them as plain English ("used" still meets the gloss "use")
+GLOSS_NOTATION = STOPWORDS | frozenset("see also used etc sb sth one's oneself abbr lit fig old variant surname cl".split())
 
 
 def cedict_path() -> Path:
@@ -51,9 +53,9 @@ def english_words(text: str) -> list[str]:
 
 def word_forms(word: str) -> list[str]:
     """The word and naive singular / stem forms: enough to meet dictionary glosses
-    ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract")."""
+    ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract", "directly" -> "direct")."""
     forms = [word]
-    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("ly", "")):
         stem = word[: -len(suffix)] + repl
         if word.endswith(suffix) and len(stem) >= 3:
             forms.append(stem)
@@ -90,7 +92,7 @@ class Bridge:
             ranked = sorted(candidates.items(), key=lambda item: (-item[1], item[0]))
             top = ranked[0][1]
             table[key] = [word for word, score in ranked[:PER_TERM] if score >= top * KEEP]
-        compounds = {w: sorted(set(english_words(" ".join(glosses[w]))) - STOPWORDS) for w in known if len(w) == 2}
+        compounds = {w: sorted(set(english_words(" ".join(glosses[w]))) - GLOSS_NOTATION) for w in known if len(w) == 2}
         return cls(table, compounds, _readings(entries, chars))
 
     def translate(self, text: str) -> dict[str, list[str]]:
@@ -217,8 +219,8 @@ def _keys(simplified: str, pinyin: str, gloss_list: list[str], glosses: dict[str
         words = english_words(PARENTHESES.sub(" ", gloss))
         while words and words[0] in LEADING:
             words = words[1:]
-        if 1 < len(words) <= MAX_PHRASE and not all(w in STOPWORDS for w in words):
+        if 1 < len(words) <= MAX_PHRASE and not all(w in GLOSS_NOTATION for w in words):
             yield " ".join(words), rank
         for position, word in enumerate(words[:4]):
-            if word not in STOPWORDS:
+            if word not in GLOSS_NOTATION:
                 yield word, rank / (1 + position) / (1 + 0.1 * len(words))
