@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_types import expected_types, fits, wants_value
-from rag.confidence import Evidence, SubjectTerms, background_sample, standout, unknown_names
+from rag.confidence import Evidence, SubjectTerms, background_sample, standout, unknown_names, unmatched_words
 from rag.config import Settings
 from rag.retrieval import Hit, Query, Retriever
 from rag.script import EN, detect_script
@@ -66,11 +66,12 @@ class AnswerExtractor:
         support = subject.support(passage)
         chinese = detect_script(query.text) != EN
         unknown = unknown_names(query.form, self.retriever.indexed) if chinese else ()
-        return Evidence(standout(best, query.vector, self._background), support, chinese, unknown)
+        unmatched, share = ((), 0.0) if chinese else unmatched_words(query.form, query.terms, self.retriever.indexed)
+        return Evidence(standout(best, query.vector, self._background), support, chinese, unknown, unmatched, share)
 
     def too_weak(self, evidence: Evidence) -> bool:
         s = self.settings
-        if evidence.unknown:
+        if evidence.unknown or evidence.unmatched_share >= s.abstain_unmatched:
             return True
         if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
             return evidence.support < s.abstain_support_override

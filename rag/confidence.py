@@ -17,6 +17,10 @@
   transliteration, and the corpus may spell them another way ("Yangtze River" is 长江, which the
   dictionary glosses otherwise), so their absence proves too little (tried: it declined 3 of 36
   answerable held-out questions).
+- Unmatched words, for English questions: when at least half of the subject words reach nothing in
+  the corpus (no translation it uses, no pinyin name, not indexed as written: "won", "FIFA",
+  "cup", "2022"), the question is about something else. One missing word proves little (the
+  dictionary lacks many), a majority does.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Evidence:
     support: float  # weighted share of the question's subject words in the cited passage
     by_terms: bool  # is support trustworthy? Not for English: its words reach Chinese only by dictionary
     unknown: tuple[str, ...] = ()  # names of the question no passage contains (Chinese questions)
+    unmatched: tuple[str, ...] = ()  # subject words that reach no corpus word (English questions)
+    unmatched_share: float = 0.0  # their share of the subject words
 
 
 def content_words(form: str) -> list[str]:
@@ -71,6 +77,20 @@ def unknown_names(form: str, known: Callable[[str], bool]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and not known(w)))
 
 
+def bridged_words(bridged: dict[str, list[str]]) -> set[str]:
+    """The English words the bridge translated (as part of a phrase or alone)."""
+    return {w for phrase in bridged for w in phrase.split()}
+
+
+def unmatched_words(form: str, bridged: dict[str, list[str]], known: Callable[[str], bool]) -> tuple[tuple[str, ...], float]:
+    """Subject words of an English question's search form that the bridge did not translate and
+    `known` rejects, and their share of all its subject words."""
+    translated = bridged_words(bridged)
+    words = content_words(form)
+    unmatched = tuple(w for w in words if w not in translated and not known(w))
+    return unmatched, len(unmatched) / len(words) if words else 0.0
+
+
 class SubjectTerms:
     """The question's subject words, each weighted by its rarity in the corpus (a name the corpus
     never mentions outweighs a word it uses everywhere). An English word the bridge translated is
@@ -79,7 +99,7 @@ class SubjectTerms:
     def __init__(self, form: str, bridged: dict[str, list[str]] | None = None, rarity: Callable[[str], float] | None = None):
         bridged = bridged or {}
         rarity = rarity or (lambda word: 1.0)
-        translated = {w for phrase in bridged for w in phrase.split()}
+        translated = bridged_words(bridged)
         self.groups = [(rarity(w), (w,)) for w in content_words(form) if w not in translated]
         self.groups += [(min(map(rarity, cs)), tuple(cs)) for cs in bridged.values() if cs]
         self.total = sum(weight for weight, _ in self.groups)

@@ -41,6 +41,7 @@ class Settings:
     abstain_standout: float = 2.75  # min z-score of the best cosine (see rag/confidence.py)
     abstain_support: float = 0.15  # min share of question content words in the cited passage
     abstain_support_override: float = 0.35  # a share that answers even below abstain_standout (eval: dev + held-out odd ids)
+    abstain_unmatched: float = 0.5  # share of an English question's subject words that reach no corpus word (eval)
     # default result count
     k: int = 5
 

@@ -150,7 +150,12 @@ class Engine:
             result["answer_source"] = {"citation": answer.rank, "doc_id": answer.doc_id, "start": answer.start, "end": answer.end}
         if answer.evidence:
             e = answer.evidence
-            result["evidence"] = {"standout": round(e.standout, 3), "support": round(e.support, 3), "unknown_names": list(e.unknown)}
+            result["evidence"] = {
+                "standout": round(e.standout, 3),
+                "support": round(e.support, 3),
+                "unknown_names": list(e.unknown),
+                "unmatched_words": list(e.unmatched),
+            }
         if answer.text is None:
             unknown = answer.evidence.unknown if answer.evidence else ()
             names = "、".join(as_written(name, question, script) for name in unknown)

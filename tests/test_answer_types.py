@@ -3,7 +3,7 @@
 import pytest
 
 from rag.answer_types import expected_types, fits, wants_value
-from rag.confidence import SubjectTerms, content_words, unknown_names
+from rag.confidence import SubjectTerms, content_words, unknown_names, unmatched_words
 from rag.normalize import normalize_query
 
 
@@ -92,3 +92,10 @@ def test_unknown_names_are_the_places_people_and_latin_words_the_index_lacks():
     assert unknown_names(form, lambda word: word == "长沙") == ("东京", "gdp")
     assert unknown_names(form, lambda word: True) == ()
     assert unknown_names(normalize_query("产业转移的意义是什么？"), lambda word: False) == ()  # no names at all
+
+
+def test_unmatched_words_are_subject_words_neither_translated_nor_indexed():
+    form = normalize_query("Who won the 2022 FIFA World Cup?")
+    words, share = unmatched_words(form, {"world": ["世界"]}, lambda word: word == "2024")
+    assert words == ("won", "2022", "fifa", "cup") and share == 0.8
+    assert unmatched_words(form, {}, lambda word: True) == ((), 0.0)

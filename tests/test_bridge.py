@@ -17,6 +17,7 @@ DICTIONARY = """\
 省份 省份 [sheng3 fen4] /province/
 直接 直接 [zhi2 jie1] /direct/immediate/straightforward/
 使用 使用 [shi3 yong3] /to use/to employ/to apply/
+衡陽 衡阳 [Heng2 yang2] /Hengyang prefecture-level city in Hunan/
 """
 
 
@@ -37,6 +38,10 @@ def test_everyday_words_the_dictionary_notation_also_uses_still_translate(tmp_pa
     corpus = "衡阳直接使用外资，在25个省份对接"
     terms = bridge(tmp_path, corpus).translate("in how many provinces has the zone used foreign capital directly")
     assert terms["provinces"] == ["省份"] and terms["used"] == ["使用"] and terms["directly"] == ["直接"]
+
+
+def test_a_possessive_is_its_noun(tmp_path):
+    assert bridge(tmp_path, "衡阳直接使用外资").translate("hengyang's zone") == {"hengyang": ["衡阳"]}
 
 
 def test_inflected_phrase_meets_a_phrase_gloss(tmp_path):

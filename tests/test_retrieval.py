@@ -96,6 +96,15 @@ def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_sta
     assert not extractor.too_weak(Evidence(s.abstain_standout, 0.0, by_terms=False))  # English: a low share alone does not abstain
 
 
+def test_an_english_question_mostly_about_words_the_corpus_never_reaches_abstains(engine):
+    off = engine.ask("Who won the 2018 Champions League final?")
+    assert off["abstained"] and {"2018", "champions"} <= set(off["evidence"]["unmatched_words"])
+    extractor, s = engine.extractor, engine.settings
+    strong = Evidence(s.abstain_standout + 1, 1.0, by_terms=False)
+    assert extractor.too_weak(replace(strong, unmatched_share=s.abstain_unmatched))
+    assert not extractor.too_weak(replace(strong, unmatched_share=s.abstain_unmatched - 0.01))
+
+
 def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(engine):
     query = engine.retriever.prepare("How much did Bosch invest in Changsha?")
     hits = engine.retriever.search(query, 20)

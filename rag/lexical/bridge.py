@@ -51,6 +51,11 @@ def english_words(text: str) -> list[str]:
     return WORD.findall(text.lower())
 
 
+def question_words(text: str) -> list[str]:
+    """A question's English words, possessives as their noun ("Hengyang's" -> "hengyang")."""
+    return [word.removesuffix("'s") for word in english_words(text)]
+
+
 def word_forms(word: str) -> list[str]:
     """The word and naive singular / stem forms: enough to meet dictionary glosses
     ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract", "directly" -> "direct")."""
@@ -98,7 +103,7 @@ class Bridge:
     def translate(self, text: str) -> dict[str, list[str]]:
         """English word or phrase of `text` -> its Chinese corpus words, longest phrase first
         (a phrase may be inflected: "summed up" meets the gloss "sum up")."""
-        words = english_words(text)
+        words = question_words(text)
         out: dict[str, list[str]] = {}
         previous: tuple[str, list[str]] | None = None  # the last single word translated, if just before
         i = 0
