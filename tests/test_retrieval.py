@@ -34,6 +34,17 @@ def test_english_question_over_chinese_text_is_answered(engine):
     assert "16个" in engine.index.documents[source["doc_id"]][source["start"] : source["end"]]
 
 
+def test_the_passage_an_answer_quotes_is_cited_first(engine):
+    question = "How many projects were signed in Changsha?"
+    result = engine.ask(question)
+    assert result["answer_source"]["citation"] == 1 and result["answer"].endswith("[1]")
+    assert result["citations"][0]["doc_id"] == result["answer_source"]["doc_id"]
+    searched = [c["chunk_id"] for c in engine.search(question)["results"]]
+    cited = [c["chunk_id"] for c in result["citations"]]
+    assert cited[0] != searched[0]  # fusion ranks another passage first; the answer's comes forward
+    assert cited[1:] == [c for c in searched if c != cited[0]]
+
+
 def test_hybrid_follows_dense_when_bm25_knows_no_query_term(engine):
     prepared = engine.retriever.prepare("How many projects were signed in Changsha?")
     vocab = engine.index.bm25.vocab
