@@ -66,7 +66,7 @@ class AnswerExtractor:
         support = subject.support(passage)
         chinese = detect_script(query.text) != EN
         unknown = unknown_names(query.form, self.retriever.indexed) if chinese else ()
-        unmatched, share = ((), 0.0) if chinese else unmatched_words(query.form, query.terms, self.retriever.indexed)
+        unmatched, share = ((), 0.0) if chinese else unmatched_words(subject, self.retriever.indexed)
         return Evidence(standout(best, query.vector, self._background), support, chinese, unknown, unmatched, share)
 
     def too_weak(self, evidence: Evidence) -> bool:

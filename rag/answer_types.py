@@ -60,7 +60,7 @@ def expected_types(question_form: str) -> set[str]:
     kinds = {kind for kind, pattern in _QUESTION.items() if pattern.search(question_form)}
     if ENTITY_QUESTION.search(question_form) and not QUANTITY_ASKED.search(question_form):
         kinds -= AMOUNTS
-    if not kinds & {"money", "measure", "percent", "count"} and VAGUE_AMOUNT.search(question_form):
+    if not kinds & AMOUNTS and VAGUE_AMOUNT.search(question_form):
         kinds |= {"money", "measure", "percent"}
     return kinds
 

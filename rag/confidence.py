@@ -77,20 +77,6 @@ def unknown_names(form: str, known: Callable[[str], bool]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and not known(w)))
 
 
-def bridged_words(bridged: dict[str, list[str]]) -> set[str]:
-    """The English words the bridge translated (as part of a phrase or alone)."""
-    return {w for phrase in bridged for w in phrase.split()}
-
-
-def unmatched_words(form: str, bridged: dict[str, list[str]], known: Callable[[str], bool]) -> tuple[tuple[str, ...], float]:
-    """Subject words of an English question's search form that the bridge did not translate and
-    `known` rejects, and their share of all its subject words."""
-    translated = bridged_words(bridged)
-    words = content_words(form)
-    unmatched = tuple(w for w in words if w not in translated and not known(w))
-    return unmatched, len(unmatched) / len(words) if words else 0.0
-
-
 class SubjectTerms:
     """The question's subject words, each weighted by its rarity in the corpus (a name the corpus
     never mentions outweighs a word it uses everywhere). An English word the bridge translated is
@@ -99,8 +85,10 @@ class SubjectTerms:
     def __init__(self, form: str, bridged: dict[str, list[str]] | None = None, rarity: Callable[[str], float] | None = None):
         bridged = bridged or {}
         rarity = rarity or (lambda word: 1.0)
-        translated = bridged_words(bridged)
-        self.groups = [(rarity(w), (w,)) for w in content_words(form) if w not in translated]
+        translated = {w for phrase in bridged for w in phrase.split()}
+        self.words = content_words(form)
+        self.untranslated = [w for w in self.words if w not in translated]
+        self.groups = [(rarity(w), (w,)) for w in self.untranslated]
         self.groups += [(min(map(rarity, cs)), tuple(cs)) for cs in bridged.values() if cs]
         self.total = sum(weight for weight, _ in self.groups)
 
@@ -109,6 +97,13 @@ class SubjectTerms:
         if not self.total:
             return 1.0
         return sum(weight for weight, words in self.groups if any(w in passage for w in words)) / self.total
+
+
+def unmatched_words(subject: SubjectTerms, known: Callable[[str], bool]) -> tuple[tuple[str, ...], float]:
+    """The question's subject words that the bridge did not translate and `known` rejects, and
+    their share of all its subject words."""
+    unmatched = tuple(w for w in subject.untranslated if not known(w))
+    return unmatched, len(unmatched) / len(subject.words) if subject.words else 0.0
 
 
 def standout(best: float, query: np.ndarray, background: np.ndarray) -> float:

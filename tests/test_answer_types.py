@@ -96,6 +96,6 @@ def test_unknown_names_are_the_places_people_and_latin_words_the_index_lacks():
 
 def test_unmatched_words_are_subject_words_neither_translated_nor_indexed():
     form = normalize_query("Who won the 2022 FIFA World Cup?")
-    words, share = unmatched_words(form, {"world": ["世界"]}, lambda word: word == "2024")
+    words, share = unmatched_words(SubjectTerms(form, {"world": ["世界"]}), lambda word: word == "2024")
     assert words == ("won", "2022", "fifa", "cup") and share == 0.8
-    assert unmatched_words(form, {}, lambda word: True) == ((), 0.0)
+    assert unmatched_words(SubjectTerms(form), lambda word: True) == ((), 0.0)
