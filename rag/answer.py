@@ -74,7 +74,9 @@ class AnswerExtractor:
         if evidence.unknown or evidence.unmatched_share >= s.abstain_unmatched:
             return True
         if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
-            return evidence.support < s.abstain_support_override
+            # an English question's vector is weaker against Chinese text: that alone proves little
+            # while every subject word reaches the corpus
+            return evidence.support < s.abstain_support_override and (evidence.by_terms or bool(evidence.unmatched))
         return evidence.by_terms and evidence.support < s.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:

@@ -10,7 +10,9 @@
   not make them abstain.
 - Either way, a passage holding most of the question's subject words (`abstain_support_override`)
   answers even when its vector does not stand out: found words are firm evidence, missing ones
-  are not (an English word may have been bridged to the wrong sense).
+  are not (an English word may have been bridged to the wrong sense). An English question's
+  vector stands out less against Chinese text anyway, so it abstains on that ground only when
+  one of its subject words also reaches nothing in the corpus ("population", "Paris").
 - Unknown names, for Chinese questions: a place, person, organisation or Latin word of the question
   that no indexed passage contains ("东京", "GDP") means the corpus cannot answer it, however
   well the rest matches. English names reach the corpus only through a dictionary or a

@@ -22,6 +22,10 @@ from rag.normalize import normalize_query
         ("Which Hunan vice governor spoke at the fair?", "person"),
         ("博世長沙公司的副總經理是誰？", "person"),
         ("How long did the panel project take to start production?", "duration"),
+        ("By how much has the platform sped up the delivery of funds?", "percent"),
+        ("惠企资金直达效率提升了多少？", "percent"),
+        ("How many people are expected to attend the event?", "headcount"),
+        ("博世长沙工厂有多少名员工？", "headcount"),
     ],
 )
 def test_expected_types(question, kind):
@@ -52,6 +56,15 @@ def test_a_which_question_asks_for_a_thing_not_for_the_amounts_it_mentions():
     assert expected_types(normalize_query("哪家企业的投资额最高？")) == set()
     assert expected_types(normalize_query("Which company invested how much in Hengyang?")) == {"money"}
     assert expected_types(normalize_query("In which year did Bosch come to Changsha?")) == {"date"}
+
+
+def test_a_count_of_people_needs_people_counted_not_firms():
+    kinds = expected_types(normalize_query("How many workers are employed at the textile base?"))
+    assert kinds == {"headcount"}
+    assert fits(normalize_query("预计1500人参加本次活动。"), kinds) == 1.0
+    assert fits(normalize_query("常宁纺织基地承接大湾区72家服装企业。"), kinds) == 0.5  # a number, but firms
+    assert expected_types(normalize_query("How many companies signed?")) == {"count"}
+    assert "headcount" not in expected_types(normalize_query("湖南排名全国第几位？"))  # a rank, not people
 
 
 def test_a_count_is_not_a_date():

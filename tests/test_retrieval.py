@@ -107,6 +107,13 @@ def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_sta
     assert not extractor.too_weak(Evidence(s.abstain_standout, 0.0, by_terms=False))  # English: a low share alone does not abstain
 
 
+def test_a_weak_english_match_abstains_only_when_a_subject_word_reaches_nothing_in_the_corpus(engine):
+    extractor, s = engine.extractor, engine.settings
+    weak = Evidence(s.abstain_standout - 0.1, s.abstain_support_override - 0.01, by_terms=False)
+    assert not extractor.too_weak(weak)  # every word reached the corpus: a cross-lingual vector is just weaker
+    assert extractor.too_weak(replace(weak, unmatched=("population",), unmatched_share=0.2))
+
+
 def test_an_english_question_mostly_about_words_the_corpus_never_reaches_abstains(engine):
     off = engine.ask("Who won the 2018 Champions League final?")
     assert off["abstained"] and {"2018", "champions"} <= set(off["evidence"]["unmatched_words"])
