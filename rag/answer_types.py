@@ -19,15 +19,19 @@ PERSON_NOUNS = (
     "leader|professor|academician|founder|executive|ceo|expert|spokesperson|manager|person|scholar|economist"
 )
 # who a how-many question counts when it counts people: the answer then counts them too ("1500人"), not firms
-PEOPLE = "people|persons|workers|employees|staff|visitors|tourists|residents|students|talents|members|participants|attendees|guests|delegates|experts|entrepreneurs"
+PEOPLE = "people|persons|workers|employees|staff|visitors|tourists|residents|students|talents|participants|attendees|guests|delegates|experts|entrepreneurs"
 DIGITS = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]+)"
+# a count is not a lone 一, which is mostly the article "a" ("一批意向项目", "一名工人")
+COUNT = r"(?:\d[\d,.]*|[一二两三四五六七八九十百千万亿]{2,}|[二两三四五六七八九十])"
+# a year has four digits: "6年" is a duration ("入湘6年"), "2025年" a date
+YEAR = r"(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年"
 # measure words that follow a count ("16个项目", "150万副", "2180列", "10大物流园"); a count question names one
 CLASSIFIERS = "大个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
 CLASSIFIER = f"[{CLASSIFIERS}]"
 
 QUESTION_PATTERNS = {
-    "percent": r"percent|percentage|proportion|what share|growth rate|by how much|百分|比例|占比|比重|增速|增幅|同比|"
-    r"(?:增长|提升|提高|下降|降低|减少)了?多少",
+    "percent": r"percent|percentage|proportion|what share|growth rate|by how much|how many times|百分|比例|占比|比重|增速|增幅|同比|"
+    r"(?:增长|提升|提高|下降|降低|减少)了?多少|多少倍|几倍",
     "date": r"\bwhen\b|what (?:year|date|month|day|time)|which (?:year|date|month|day)|in what year|"
     r"什么时候|何时|哪一?年|哪一?天|哪月|几月|几号|哪日|日期|时间是",
     "money": r"how much money|investment|invest|worth|cost|revenue|\btax|sales|turnover|"
@@ -47,10 +51,10 @@ QUANTITY_ASKED = re.compile(r"how (?:much|many)|多少|几")
 AMOUNTS = {"money", "count", "headcount", "measure", "percent"}
 ANSWER_PATTERNS = {
     "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
-    "date": rf"{DIGITS}\s*(?:年|月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
+    "date": rf"{YEAR}|{DIGITS}\s*(?:月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
-    "count": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
-    "headcount": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:人|名|位)|\d+\s+(?:{PEOPLE})",
+    "count": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
+    "headcount": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?(?:人|名|位)|\d+\s+(?:{PEOPLE})",
     "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
     "duration": rf"{DIGITS}\s*(?:多|余)?(?:个月|个多月|年|天|小时|周|分钟)",
 }

@@ -26,6 +26,7 @@ from rag.normalize import normalize_query
         ("惠企资金直达效率提升了多少？", "percent"),
         ("How many people are expected to attend the event?", "headcount"),
         ("博世长沙工厂有多少名员工？", "headcount"),
+        ("Roughly how many times larger are its sales than at first?", "percent"),
     ],
 )
 def test_expected_types(question, kind):
@@ -65,6 +66,15 @@ def test_a_count_of_people_needs_people_counted_not_firms():
     assert fits(normalize_query("常宁纺织基地承接大湾区72家服装企业。"), kinds) == 0.5  # a number, but firms
     assert expected_types(normalize_query("How many companies signed?")) == {"count"}
     assert "headcount" not in expected_types(normalize_query("湖南排名全国第几位？"))  # a rank, not people
+
+
+def test_a_lone_yi_is_an_article_and_a_year_has_four_digits():
+    count = expected_types(normalize_query("利亚德项目能提供多少个就业岗位？"))
+    assert fits(normalize_query("目前已有一批意向项目正在加紧推进。"), count) == 0.5  # "a batch", not a count
+    assert fits(normalize_query("项目将提供二十个就业岗位。"), count) == 1.0
+    date = expected_types(normalize_query("惠科项目计划什么时候投产？"))
+    assert fits(normalize_query("入湘6年的惠科再次投资湖南。"), date) == 0.5  # six years: a duration
+    assert fits(normalize_query("项目于2025年投产。"), date) == 1.0
 
 
 def test_a_count_is_not_a_date():
