@@ -40,7 +40,7 @@ QUESTION_PATTERNS = {
     "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
     "measure": r"how (?:large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
     "duration": r"how long|多久|多长时间|几年|几个月|几天",
-    "headcount": rf"(?:how many|number of) (?:[a-z-]+ ){{0,2}}(?:{PEOPLE})\b|(?:多少|(?<!第)几)(?:名|位|人)|多少(?:[\u4e00-\u9fff]{{0,2}})(?:员工|工人|职工|游客|人员|人才|学生|居民)",
+    "headcount": rf"(?:how many|number of) (?:[a-z-]+ ){{0,2}}(?:{PEOPLE})\b|(?:多少|(?<!第)几)(?:名|位|人(?!民币))|多少(?:[\u4e00-\u9fff]{{0,2}})(?:员工|工人|职工|游客|人员|人才|学生|居民)",
     "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
 VAGUE_AMOUNT = re.compile(r"how much")  # money, a measure or a share, when the question names none
@@ -54,7 +54,7 @@ ANSWER_PATTERNS = {
     "date": rf"{YEAR}|{DIGITS}\s*(?:月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
     "count": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
-    "headcount": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?(?:人|名|位)|\d+\s+(?:{PEOPLE})",
+    "headcount": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?(?:人(?!民币)|名|位)|\d+\s+(?:{PEOPLE})",
     "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
     "duration": rf"{DIGITS}\s*(?:多|余)?(?:个月|个多月|年|天|小时|周|分钟)",
 }

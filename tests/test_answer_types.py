@@ -65,6 +65,8 @@ def test_a_count_of_people_needs_people_counted_not_firms():
     assert fits(normalize_query("预计1500人参加本次活动。"), kinds) == 1.0
     assert fits(normalize_query("常宁纺织基地承接大湾区72家服装企业。"), kinds) == 0.5  # a number, but firms
     assert expected_types(normalize_query("How many companies signed?")) == {"count"}
+    assert "headcount" not in expected_types(normalize_query("惠科投资了多少人民币？"))  # yuan, not people
+    assert fits(normalize_query("项目总投资5亿人民币。"), kinds) == 0.5
     assert "headcount" not in expected_types(normalize_query("湖南排名全国第几位？"))  # a rank, not people
 
 
