@@ -28,6 +28,7 @@ YEAR = r"(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年"
 # measure words that follow a count ("16个项目", "150万副", "2180列", "10大物流园"); a count question names one
 CLASSIFIERS = "大个家项名座条所位批场种台辆户人次件款届只艘架类支期栋副列张部块套双头本份段颗篇根例趟班轮枚幅株棵"
 CLASSIFIER = f"[{CLASSIFIERS}]"
+SCALE = r"\s*(?:多|余)?(?:万|亿)?"  # between a number and its unit: "300多万人", "2万余吨"
 
 QUESTION_PATTERNS = {
     "percent": r"percent|percentage|proportion|what share|growth rate|by how much|how many times|百分|比例|占比|比重|增速|增幅|同比|"
@@ -53,10 +54,10 @@ ANSWER_PATTERNS = {
     "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
     "date": rf"{YEAR}|{DIGITS}\s*(?:月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
     "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
-    "count": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?{CLASSIFIER}|\d+\s+[a-z]",
-    "headcount": rf"{COUNT}\s*(?:多|余)?(?:万|亿)?(?:人(?!民币)|名|位)|\d+\s+(?:{PEOPLE})",
-    "measure": rf"{DIGITS}\s*(?:多|余)?(?:万|亿)?(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
-    "duration": rf"{DIGITS}\s*(?:多|余)?(?:个月|个多月|年|天|小时|周|分钟)",
+    "count": rf"{COUNT}{SCALE}{CLASSIFIER}|\d+\s+[a-z]",
+    "headcount": rf"{COUNT}{SCALE}(?:人(?!民币)|名|位)|\d+\s+(?:{PEOPLE})",
+    "measure": rf"{DIGITS}{SCALE}(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
+    "duration": rf"{DIGITS}{SCALE}(?:个月|个多月|年|天|小时|周|分钟)",
 }
 # a title then a name ("厅长王卫安"), the way Chinese news introduces people
 TITLED_NAME = re.compile(r"(?:长|书记|主任|总裁|经理|董事|主席|委员|教授|院士|专家|创始人|负责人|代表|总监|秘书)[\u4e00-\u9fff]{2,3}")

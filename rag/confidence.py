@@ -33,16 +33,17 @@ from typing import Callable
 
 import numpy as np
 
+from rag.lexical.bridge import STOPWORDS
 from rag.lexical.tokenization import jieba_module
 
 BACKGROUND_SAMPLE = 2048
 # Words that frame a question rather than name its subject (search form: lower case, Simplified).
-QUESTION_WORDS = frozenset(
+# The bridge's English function words are among them: a word it never translates is no subject
+# word either, or every English question would hold "unmatched" words.
+QUESTION_WORDS = STOPWORDS | frozenset(
     "多少 多少钱 几个 哪些 哪个 哪家 哪位 哪里 哪儿 哪一年 什么 什么样 什么时候 时候 何时 为何 如何 怎么 怎样 为什么 "
-    "请问 是否 一共 总共 共有 大约 分别 主要 是什么 有没有 可以 能够 哪座 哪项 多大 多长 多高 多久 之一".split()
-    + "a an the of in on at to for by from with about and or is are was were be been do does did how what "
-    "when where which who whom whose why many much long there their its it this that these those has have had "
-    "will would can could according".split()
+    "请问 是否 一共 总共 共有 大约 分别 主要 是什么 有没有 可以 能够 哪座 哪项 多大 多长 多高 多久 之一 "
+    "about long their according".split()
 )
 LATIN_OR_NUMBER = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 
