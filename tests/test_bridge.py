@@ -18,6 +18,8 @@ DICTIONARY = """\
 直接 直接 [zhi2 jie1] /direct/immediate/straightforward/
 使用 使用 [shi3 yong3] /to use/to employ/to apply/
 衡陽 衡阳 [Heng2 yang2] /Hengyang prefecture-level city in Hunan/
+工信部 工信部 [Gong1 xin4 bu4] /Ministry of Industry and Information Technology (abbr)/
+北京 北京 [Bei3 jing1] /Beijing, capital of the People's Republic of China/
 """
 
 
@@ -59,3 +61,11 @@ def test_adjacent_words_form_a_compound_their_glosses_agree_with(tmp_path):
     terms = bridge(tmp_path, corpus).translate("foreign capital in hainan industrial parks")
     assert terms["foreign capital"] == ["外资"]  # 外(企) + 资(本), glossed "foreign investment"
     assert "hainan industrial" not in terms  # 海(南) + 产(业) = 海产, "seafood": no shared word
+
+
+def test_an_organisation_answers_to_the_distinctive_tail_of_its_title(tmp_path):
+    b = bridge(tmp_path, "工信部和北京")
+    terms = b.translate("who heads the hunan department of industry and information technology")
+    assert terms["industry and information technology"] == ["工信部"]
+    assert "ministry of industry" not in b.translate("the ministry of industry")  # a head, not the tail
+    assert "people's republic of china" not in b.table  # named in passing, not the word's own title

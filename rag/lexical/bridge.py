@@ -25,9 +25,11 @@ PARENTHESES = re.compile(r"\([^)]*\)")
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
 HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+TITLE = re.compile(r"[A-Z][\w'-]*(?: (?:(?:of|and|for|the|on) )*[A-Z][\w'-]*)+")  # "Ministry of Industry and ..."
 SCAN_CHARS = 50_000_000
 MAX_WORD = 6
 MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
+MIN_NAME, MAX_NAME = 3, 6  # a proper name's gloss also answers to its runs of this many words (see _keys)
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
 LEADING = frozenset({"a", "an", "the", "to"})
@@ -108,9 +110,12 @@ class Bridge:
         previous: tuple[str, list[str]] | None = None  # the last single word translated, if just before
         i = 0
         while i < len(words):
-            for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            for n in range(min(MAX_NAME, len(words) - i), 0, -1):
                 phrase = " ".join(words[i : i + n])
-                found = self._lookup(words[i : i + n]) if n > 1 else self._word(phrase)
+                if n > MAX_PHRASE:  # only names' glosses are this long, and names are not inflected
+                    found = self.table.get(phrase, [])
+                else:
+                    found = self._lookup(words[i : i + n]) if n > 1 else self._word(phrase)
                 if found or n == 1:
                     break
             if found:
@@ -207,8 +212,8 @@ def _parse(path: Path) -> list[tuple[str, str, list[str]]]:
 
 def _keys(simplified: str, pinyin: str, gloss_list: list[str], glosses: dict[str, list[str]]):
     """(English key, strength) pairs: a name's pinyin; each gloss's leading words, the earlier the
-    stronger, and the earlier the sense the stronger; whole short glosses as phrases; "see X"
-    glosses borrow X's glosses."""
+    stronger, and the earlier the sense the stronger; whole short glosses as phrases; runs of the
+    words of a title in a gloss too (see _name_runs); "see X" glosses borrow X's glosses."""
     syllables = pinyin.split()
     if syllables and syllables[0][:1].isupper():  # a proper name: its pinyin spells the English name
         yield re.sub(r"[^a-z]", "", "".join(syllables).lower()), 1.0
@@ -226,6 +231,18 @@ def _keys(simplified: str, pinyin: str, gloss_list: list[str], glosses: dict[str
             words = words[1:]
         if 1 < len(words) <= MAX_PHRASE and not all(w in GLOSS_NOTATION for w in words):
             yield " ".join(words), rank
+        title = TITLE.match(PARENTHESES.sub(" ", gloss).strip())
+        if title:  # the gloss names the word (not "capital of the People's Republic of China")
+            yield from ((run, rank) for run in _name_runs(english_words(title.group())))
         for position, word in enumerate(words[:4]):
             if word not in GLOSS_NOTATION:
                 yield word, rank / (1 + position) / (1 + 0.1 * len(words))
+
+
+def _name_runs(words: list[str]) -> Iterable[str]:
+    """A title's endings of MIN_NAME to MAX_NAME words that start on a content word: an
+    organisation's name answers to its distinctive tail as well ("Department of Industry and
+    Information Technology" meets 工信部, "Ministry of Industry and Information Technology")."""
+    for i in range(max(0, len(words) - MAX_NAME), len(words) - MIN_NAME + 1):
+        if words[i] not in GLOSS_NOTATION:
+            yield " ".join(words[i:])
