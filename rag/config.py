@@ -36,6 +36,7 @@ class Settings:
     candidates: int = 50
     # answers (eval)
     answer_chunks: int = 3
+    evidence_depth: int = 10  # hits the answer's confidence is judged on, whatever -k shows (rag/confidence.py)
     overlap_weight: float = 0.3  # sentence score = cosine + this x term support - rank penalty (rag/answer.py)
     rank_penalty: float = 0.01
     abstain_standout: float = 2.75  # min z-score of the best cosine (see rag/confidence.py)

@@ -141,12 +141,14 @@ class Engine:
         """`ask` for a question already embedded (the evaluation reuses one embedding per method)."""
         clock = clock or Stopwatch()
         question = prepared.text
-        hits = self.retriever.search(prepared, k, method)
+        depth = self.settings.evidence_depth  # the answer and its confidence do not depend on k
+        hits = self.retriever.search(prepared, max(k, depth), method)
         clock.lap("retrieve")
-        answer = self.extractor.answer(prepared, hits)
+        answer = self.extractor.answer(prepared, hits[:depth])
         clock.lap("answer")
         if answer.text and answer.rank and answer.rank > 1:
             hits, answer.rank = source_first(hits, answer.rank), 1
+        hits = hits[:k]
         script = detect_script(question)
         result = {
             "question": question,

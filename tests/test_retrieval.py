@@ -1,5 +1,6 @@
 """Hybrid retrieval and answers end to end on the real corpus: citations, scripts and abstention."""
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -141,3 +142,12 @@ def test_a_chinese_question_naming_what_the_corpus_never_mentions_abstains_and_s
     gdp = engine.ask("衡阳市2024年的GDP是多少？")  # 衡阳 is in the corpus, GDP is not
     assert gdp["abstained"] and "GDP" in gdp["message"] and "衡阳" not in gdp["message"]
     assert not engine.ask("衡阳市2024年新引进了多少个重大招商项目？")["abstained"]
+
+
+def test_the_answer_does_not_depend_on_how_many_citations_are_shown(engine):
+    question = "In which city was the Guangxi industrial transfer docking event held?"
+    results = [engine.ask(question, k) for k in (1, 5, 10)]
+    assert len({(r["answer"], r["abstained"], json.dumps(r.get("evidence"))) for r in results}) == 1
+    assert [len(r["citations"]) for r in results] == [1, 5, 10]
+    if results[0]["answer"]:  # the quoted passage is cited first, even when one citation is shown
+        assert results[0]["citations"][0] == results[1]["citations"][0]
