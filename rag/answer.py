@@ -50,7 +50,8 @@ class AnswerExtractor:
         self._score(query, candidates, kinds, subject)
         best = max(candidates, key=lambda c: (c.fit, c.score))  # a how-many answer must carry a count
         evidence = self.evidence(query, hits, hits[best.hit_rank - 1], subject)
-        if self.too_weak(evidence) or (wants_value(kinds) and best.fit < 1):  # no sentence holds such a value
+        value = wants_value(kinds)
+        if self.too_weak(evidence, value and best.fit >= 1) or (value and best.fit < 1):  # no sentence holds such a value
             return Answer(None, None, None, None, None, evidence)
         sentence = self.index.sentences[best.sentence]
         doc, a, b = sentence.doc_id, sentence.search_start, sentence.search_end
@@ -69,14 +70,17 @@ class AnswerExtractor:
         unmatched, share = ((), 0.0) if chinese else unmatched_words(subject, self.retriever.indexed)
         return Evidence(standout(best, query.vector, self._background), support, chinese, unknown, unmatched, share)
 
-    def too_weak(self, evidence: Evidence) -> bool:
+    def too_weak(self, evidence: Evidence, value_found: bool = False) -> bool:
+        """`value_found`: the answer sentence carries the count, amount or date the question asks for."""
         s = self.settings
         if evidence.unknown or evidence.unmatched_share >= s.abstain_unmatched:
             return True
         if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
-            # an English question's vector is weaker against Chinese text: that alone proves little
-            # while every subject word reaches the corpus
-            return evidence.support < s.abstain_support_override and (evidence.by_terms or bool(evidence.unmatched))
+            if evidence.support >= s.abstain_support_override or not evidence.by_terms and not evidence.unmatched:
+                return False  # an English question's vector is weaker against Chinese text: alone it proves little
+            # nor does one untranslated English word, when the sentence says the kind of value asked for
+            # and the passage holds some of the subject
+            return evidence.by_terms or not (value_found and evidence.support >= s.abstain_support)
         return evidence.by_terms and evidence.support < s.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:

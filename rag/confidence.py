@@ -12,7 +12,10 @@
   answers even when its vector does not stand out: found words are firm evidence, missing ones
   are not (an English word may have been bridged to the wrong sense). An English question's
   vector stands out less against Chinese text anyway, so it abstains on that ground only when
-  one of its subject words also reaches nothing in the corpus ("population", "Paris").
+  one of its subject words also reaches nothing in the corpus ("population", "Paris"), and even
+  then answers when the sentence carries the count, amount or date asked for and the passage
+  holds some of the subject (`abstain_support`): the dictionary lacks many words ("subsidy" for
+  奖补, "delivery" for 直达), and a value of the asked-for kind beside the subject is evidence too.
 - Unknown names, for Chinese questions: a place, person, organisation or Latin word of the question
   that no indexed passage contains ("东京", "GDP") means the corpus cannot answer it, however
   well the rest matches. English names reach the corpus only through a dictionary or a

@@ -115,6 +115,14 @@ def test_a_weak_english_match_abstains_only_when_a_subject_word_reaches_nothing_
     assert extractor.too_weak(replace(weak, unmatched=("population",), unmatched_share=0.2))
 
 
+def test_a_weak_english_match_with_an_unmatched_word_answers_when_its_sentence_holds_the_value_asked_for(engine):
+    extractor, s = engine.extractor, engine.settings
+    weak = Evidence(s.abstain_standout - 0.1, s.abstain_support, by_terms=False, unmatched=("subsidy",), unmatched_share=0.2)
+    assert extractor.too_weak(weak) and not extractor.too_weak(weak, value_found=True)
+    assert extractor.too_weak(replace(weak, support=s.abstain_support - 0.01), value_found=True)  # it shares too little
+    assert extractor.too_weak(replace(weak, by_terms=True), value_found=True)  # Chinese: the share is to be trusted
+
+
 def test_an_english_question_mostly_about_words_the_corpus_never_reaches_abstains(engine):
     off = engine.ask("Who won the 2018 Champions League final?")
     assert off["abstained"] and {"2018", "champions"} <= set(off["evidence"]["unmatched_words"])
