@@ -19,6 +19,7 @@ DICTIONARY = """\
 使用 使用 [shi3 yong3] /to use/to employ/to apply/
 衡陽 衡阳 [Heng2 yang2] /Hengyang prefecture-level city in Hunan/
 工信部 工信部 [Gong1 xin4 bu4] /Ministry of Industry and Information Technology (abbr)/
+中心 中心 [zhong1 xin1] /center/heart/core/
 北京 北京 [Bei3 jing1] /Beijing, capital of the People's Republic of China/
 """
 
@@ -34,6 +35,12 @@ def test_inflected_words_meet_their_glosses():
     assert "sum" in word_forms("summed") and "plan" in word_forms("planned") and "run" in word_forms("running")
     assert "us" not in word_forms("used")  # stems shorter than three letters are not words worth meeting
     assert "direct" in word_forms("directly")
+
+
+def test_british_spellings_meet_the_dictionary_s_american_ones(tmp_path):
+    assert "center" in word_forms("centre") and "organize" in word_forms("organised") and "labor" in word_forms("labour")
+    assert word_forms("four") == ["four"] and word_forms("rise") == ["rise"]  # not every "our" or "ise" is British
+    assert bridge(tmp_path, "研发中心").translate("a research centre")["centre"] == ["中心"]
 
 
 def test_everyday_words_the_dictionary_notation_also_uses_still_translate(tmp_path):

@@ -32,6 +32,13 @@ MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong
 MIN_NAME, MAX_NAME = 3, 6  # a proper name's gloss also answers to its runs of this many words (see _keys)
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
+BRITISH = tuple(  # spelling -> the American one the dictionary uses
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"(...)is(ations?|e|es|ed|ing)$", r"\1iz\2"), (r"([tb])re(s?)$", r"\1er\2"), (r"(...)our(s|ed|ing)?$", r"\1or\2"),
+        (r"ogues?$", "og"), (r"mmes?$", "m"), (r"yse$", "yze"),
+    )
+)
 LEADING = frozenset({"a", "an", "the", "to"})
 STOPWORDS = frozenset(  # English function words: neither dictionary keys nor question terms
     "a an the of in on at to for by from with and or is are was were be been do does did how what when where "
@@ -60,15 +67,26 @@ def question_words(text: str) -> list[str]:
 
 def word_forms(word: str) -> list[str]:
     """The word and naive singular / stem forms: enough to meet dictionary glosses
-    ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract", "directly" -> "direct")."""
-    forms = [word]
+    ("ways" -> "way", "summed" -> "sum", "attracting" -> "attract", "directly" -> "direct"),
+    and the American spelling CC-CEDICT uses ("centre" -> "center", "organised" -> "organized")."""
+    american = word
+    for pattern, repl in BRITISH:
+        american = pattern.sub(repl, american)
+    forms = [word, american] if american != word else [word]
+    for form in list(forms):
+        forms.extend(_stems(form))
+    return list(dict.fromkeys(forms))
+
+
+def _stems(word: str) -> list[str]:
+    forms = []
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("ly", "")):
         stem = word[: -len(suffix)] + repl
         if word.endswith(suffix) and len(stem) >= 3:
             forms.append(stem)
             if suffix in ("ed", "ing") and not repl and stem[-1] == stem[-2] and stem[-1] not in "aeiousl":
                 forms.append(stem[:-1])  # a doubled final consonant: "planned" -> "plan"
-    return list(dict.fromkeys(forms))
+    return forms
 
 
 class Bridge:
