@@ -78,8 +78,8 @@ class AnswerExtractor:
         if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
             if evidence.support >= s.abstain_support_override or not evidence.by_terms and not evidence.unmatched:
                 return False  # an English question's vector is weaker against Chinese text: alone it proves little
-            # nor does one untranslated English word, when the sentence says the kind of value asked for
-            # and the passage holds some of the subject
+            # nor do a few untranslated English words, when the sentence says the kind of value asked
+            # for and the passage holds some of the subject
             return evidence.by_terms or not (value_found and evidence.support >= s.abstain_support)
         return evidence.by_terms and evidence.support < s.abstain_support
 

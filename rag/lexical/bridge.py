@@ -29,7 +29,7 @@ TITLE = re.compile(r"[A-Z][\w'-]*(?: (?:(?:of|and|for|the|on) )*[A-Z][\w'-]*)+")
 SCAN_CHARS = 50_000_000
 MAX_WORD = 6
 MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
-MIN_NAME, MAX_NAME = 3, 6  # a proper name's gloss also answers to its runs of this many words (see _keys)
+MIN_NAME, MAX_NAME = 3, 6  # a title opening a gloss answers to its endings of this many words (_name_runs)
 PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
 KEEP = 0.75
 BRITISH = tuple(  # spelling -> the American one the dictionary uses
@@ -130,7 +130,7 @@ class Bridge:
         while i < len(words):
             for n in range(min(MAX_NAME, len(words) - i), 0, -1):
                 phrase = " ".join(words[i : i + n])
-                if n > MAX_PHRASE:  # only names' glosses are this long, and names are not inflected
+                if n > MAX_PHRASE:  # only titles are keys this long (_name_runs), and titles are not inflected
                     found = self.table.get(phrase, [])
                 else:
                     found = self._lookup(words[i : i + n]) if n > 1 else self._word(phrase)
