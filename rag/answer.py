@@ -51,7 +51,7 @@ class AnswerExtractor:
         best = max(candidates, key=lambda c: (c.fit, c.score))  # a how-many answer must carry a count
         evidence = self.evidence(query, hits, hits[best.hit_rank - 1], subject)
         value = wants_value(kinds)
-        if self.too_weak(evidence, value and best.fit >= 1) or (value and best.fit < 1):  # no sentence holds such a value
+        if (value and best.fit < 1) or self.too_weak(evidence, value_found=value):  # no sentence holds such a value, or weak evidence
             return Answer(None, None, None, None, None, evidence)
         sentence = self.index.sentences[best.sentence]
         doc, a, b = sentence.doc_id, sentence.search_start, sentence.search_end
@@ -75,12 +75,16 @@ class AnswerExtractor:
         s = self.settings
         if evidence.unknown or evidence.unmatched_share >= s.abstain_unmatched:
             return True
-        if evidence.standout < s.abstain_standout:  # unless the passage holds most of the subject
-            if evidence.support >= s.abstain_support_override or not evidence.by_terms and not evidence.unmatched:
-                return False  # an English question's vector is weaker against Chinese text: alone it proves little
+        if evidence.standout < s.abstain_standout:
+            if evidence.support >= s.abstain_support_override:  # the passage holds most of the subject
+                return False
+            if evidence.by_terms:
+                return True
+            if not evidence.unmatched:  # an English question's vector is weaker against Chinese text: alone it proves little
+                return False
             # nor do a few untranslated English words, when the sentence says the kind of value asked
             # for and the passage holds some of the subject
-            return evidence.by_terms or not (value_found and evidence.support >= s.abstain_support)
+            return not (value_found and evidence.support >= s.abstain_support)
         return evidence.by_terms and evidence.support < s.abstain_support
 
     def _candidates(self, hits: list[Hit]) -> list[Candidate]:

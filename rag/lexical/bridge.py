@@ -244,12 +244,13 @@ def _keys(simplified: str, pinyin: str, gloss_list: list[str], glosses: dict[str
         if SEE.match(gloss) or gloss.startswith("CL:"):
             continue
         rank = 1.0 / (1 + 0.25 * sense)  # dictionaries list the main sense first
-        words = english_words(PARENTHESES.sub(" ", gloss))
+        plain = PARENTHESES.sub(" ", gloss)
+        words = english_words(plain)
         while words and words[0] in LEADING:
             words = words[1:]
         if 1 < len(words) <= MAX_PHRASE and not all(w in GLOSS_NOTATION for w in words):
             yield " ".join(words), rank
-        title = TITLE.match(PARENTHESES.sub(" ", gloss).strip())
+        title = TITLE.match(plain.strip())
         if title:  # the gloss names the word (not "capital of the People's Republic of China")
             yield from ((run, rank) for run in _name_runs(english_words(title.group())))
         for position, word in enumerate(words[:4]):
