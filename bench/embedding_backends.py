@@ -29,10 +29,10 @@ PASSES = 3
 
 
 def corpus_passages(limit: int = 256) -> list[str]:
-    from rag.chunking import chunk_document
-    from rag.config import load_settings
-    from rag.corpus import load_corpus
-    from rag.normalize import search_form
+    from rag.ingest.chunking import chunk_document
+    from rag.settings import load_settings
+    from rag.ingest.corpus import load_corpus
+    from rag.ingest.normalize import search_form
 
     settings = load_settings()
     passages = []
@@ -104,7 +104,7 @@ def main() -> int:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from rag.config import load_settings
+    from rag.settings import load_settings
     from rag.embedding.model import DOCUMENT_PROMPT, Embedder
 
     embedder = Embedder(load_settings().model)

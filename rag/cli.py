@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import textwrap
 from pathlib import Path
 
-from rag.config import load_settings, parse_overrides
-from rag.corpus import (
+from rag.analysis.question import QuestionError
+from rag.embedding.model import Embedder, ModelError
+from rag.engine import Engine
+from rag.evaluation.dataset import DatasetError, load_qa
+from rag.evaluation.harness import check_thresholds, evaluate
+from rag.evaluation.report import print_table, write_html
+from rag.index.lifecycle import open_index, update_index
+from rag.index.publish import IndexStoreError
+from rag.ingest.corpus import (
     CorpusError,
     load_corpus,
     parse_document,
@@ -18,16 +26,18 @@ from rag.corpus import (
     remove_documents,
     store_document,
 )
-from rag.embedding.model import ModelError, resolve_model
-from rag.service import Engine, QuestionError, open_index, update_index
-from rag.store import IndexStoreError
+from rag.results import AskResult, Citation, SearchResult
+from rag.settings import Settings, load_settings, parse_overrides
 
-USER_ERRORS = (CorpusError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
+logger = logging.getLogger("rag")
+EXPERIMENTS = "experiments"  # rag eval --set ...: indexes of other settings, under <index>/experiments/<settings key>
+USER_ERRORS = (CorpusError, DatasetError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args.quiet)
     try:
         return args.run(args)
     except BrokenPipeError:  # the reader went away (`rag ask ... | head`): stop quietly, like other tools
@@ -39,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130
+
+
+def configure_logging(quiet: bool) -> None:
+    """Library modules log; the CLI decides what reaches the terminal: progress and warnings on
+    stderr, prefixed "rag: " (only warnings with --quiet)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("rag: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
 
 
 def _discard_stdout() -> None:
@@ -80,9 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     _output(ask)
     ask.set_defaults(run=run_ask)
 
-    from rag.evaluation.harness import add_eval_command
-
-    add_eval_command(commands, _common)
+    evaluation = commands.add_parser("eval", help="evaluate BM25, dense and hybrid retrieval and answers on a QA set")
+    _common(evaluation)
+    evaluation.add_argument("qa_file", type=Path, help="QA set, one JSON object per line")
+    evaluation.add_argument("--out", type=Path, default=Path("eval/reports"), help="folder for eval.json and report.html")
+    evaluation.add_argument("--thresholds", type=Path, default=None, help="minimums for the shipped method (default: thresholds.json beside the QA file)")
+    evaluation.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting for an experiment (repeatable); its index goes to <index>/experiments/")
+    evaluation.set_defaults(run=run_eval)
 
     serve = commands.add_parser("serve", help="the web app: chat page, OpenAI-compatible API, ask and search")
     _common(serve)
@@ -93,9 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="folder of .txt/.md articles (default ./corpus)")
-    parser.add_argument("--index", type=Path, default=Path("index"), help="index folder (default ./index)")
+    parser.add_argument("--corpus", type=Path, default=None, help="folder of .txt/.md articles (default: env RAG_CORPUS, else ./corpus)")
+    parser.add_argument("--index", type=Path, default=None, help="index folder (default: env RAG_INDEX, else ./index)")
     parser.add_argument("--model", default=None, help="sentence-transformers model folder (default: bundled multilingual-e5-small; env RAG_MODEL)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages, only warnings and errors")
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
@@ -103,18 +127,24 @@ def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
-def open_engine(args: argparse.Namespace, rebuild: bool = False) -> Engine:
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings for this command: environment, then flags, then `--set` overrides. An
+    experiment (`--set`) never builds over the shared index: it gets its own folder."""
     overrides = parse_overrides(getattr(args, "set", None) or [])
-    return Engine.open(args.corpus, args.index, load_settings(model=args.model, **overrides), rebuild=rebuild)
+    settings = load_settings(corpus=args.corpus, index=args.index, model=args.model, **overrides)
+    if overrides:
+        settings = settings.with_overrides(index=settings.index / EXPERIMENTS / settings.index_key())
+    return settings
 
 
 def run_index(args: argparse.Namespace) -> int:
-    index = open_index(args.corpus, args.index, *_embedding(args), rebuild=args.rebuild)
-    return _report(index, args)
+    settings = settings_of(args)
+    return _report(open_index(settings.corpus, settings.index, settings, Embedder.of(settings), rebuild=args.rebuild), settings)
 
 
 def run_add(args: argparse.Namespace) -> int:
     """Every file is checked before any is stored: one bad file changes nothing."""
+    settings = settings_of(args)
     documents = {}
     for path in args.files:
         documents[path.name] = raw = read_bytes(path)
@@ -122,36 +152,30 @@ def run_add(args: argparse.Namespace) -> int:
 
     def store() -> None:
         for doc_id, raw in documents.items():
-            store_document(args.corpus, doc_id, raw)
+            store_document(settings.corpus, doc_id, raw)
 
-    return _report(update_index(args.corpus, args.index, *_embedding(args), change=store), args)
+    return _report(update_index(settings.corpus, settings.index, settings, Embedder.of(settings), change=store), settings)
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    change = lambda: remove_documents(args.corpus, args.doc_ids)  # noqa: E731
-    return _report(update_index(args.corpus, args.index, *_embedding(args), change=change), args)
+    settings = settings_of(args)
+    change = lambda: remove_documents(settings.corpus, args.doc_ids)  # noqa: E731
+    return _report(update_index(settings.corpus, settings.index, settings, Embedder.of(settings), change=change), settings)
 
 
-def _embedding(args: argparse.Namespace) -> tuple:
-    from rag.embedding.model import Embedder
-
-    settings = load_settings(model=args.model)
-    return settings, Embedder(settings.model, settings.embed_batch_size)
-
-
-def _report(index, args: argparse.Namespace) -> int:
-    print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {args.index}")
+def _report(index, settings: Settings) -> int:
+    print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {settings.index}")
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
     if not args.query.strip():
         raise QuestionError("the query is empty")
-    result = open_engine(args).search(args.query, args.k)
+    result = Engine.open(settings_of(args)).search(args.query, args.k)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
+        print(_json(result))
     else:
-        for citation in result["results"]:
+        for citation in result.results:
             print(format_citation(citation))
     return 0
 
@@ -161,14 +185,14 @@ def run_ask(args: argparse.Namespace) -> int:
         return ask_batch(args)
     if not args.question.strip():
         raise QuestionError("the question is empty")
-    result = open_engine(args).ask(args.question, args.k)
-    print(json.dumps(result, ensure_ascii=False) if args.json else format_answer(result))
+    result = Engine.open(settings_of(args)).ask(args.question, args.k)
+    print(_json(result) if args.json else format_answer(result))
     return 0
 
 
 def ask_batch(args: argparse.Namespace) -> int:
     """One question per stdin line, one JSON object per output line, in order; one model load."""
-    engine = open_engine(args)
+    engine = Engine.open(settings_of(args))
     failures = 0
     for line in sys.stdin:
         question = line.rstrip("\n")
@@ -176,39 +200,60 @@ def ask_batch(args: argparse.Namespace) -> int:
             result = engine.ask(question, args.k)
         except QuestionError as exc:
             failures += 1
-            result = {"question": question, "error": str(exc)}
-        if args.json:
-            print(json.dumps(result, ensure_ascii=False), flush=True)
-        else:
-            print(result.get("error") or format_answer(result), flush=True)
+            print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False) if args.json else str(exc), flush=True)
+            continue
+        print(_json(result) if args.json else format_answer(result), flush=True)
     return 1 if failures else 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from rag.api.app import create_app, engine_loader
+    from rag.api.app import create_app
 
     if not 0 < args.port < 65536:
         raise ValueError(f"port must be between 1 and 65535, not {args.port}")
-    settings = load_settings(model=args.model)
-    load_corpus(args.corpus)  # a missing corpus or model fails here, before the server starts
-    resolve_model(settings.model)
-    app = create_app(engine_loader(args.corpus, args.index, settings))
+    settings = settings_of(args)
+    load_corpus(settings.corpus)  # a missing corpus or model fails here, before the server starts
+    Embedder.of(settings)
+    app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
 
-def format_answer(result: dict) -> str:
-    head = result["answer"] if not result["abstained"] else f"(no answer) {result['message']}"
-    body = "\n\n".join(format_citation(c) for c in result["citations"])
+def run_eval(args: argparse.Namespace) -> int:
+    items = load_qa(args.qa_file)
+    report = evaluate(Engine.open(settings_of(args)), items)
+    report["qa_file"] = str(args.qa_file)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "eval.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    write_html(report, args.out / "report.html")
+    print_table(report)
+    print(f"\nwrote {args.out / 'eval.json'} and {args.out / 'report.html'}")
+    thresholds_file = args.thresholds or args.qa_file.parent / "thresholds.json"
+    if not thresholds_file.exists():
+        return 0
+    failures = check_thresholds(report, json.loads(thresholds_file.read_text()))
+    for failure in failures:
+        print(f"THRESHOLD FAILED: {failure}", file=sys.stderr)
+    print(f"thresholds ({thresholds_file}): {'FAILED' if failures else 'passed'}")
+    return 1 if failures else 0
+
+
+def _json(result: AskResult | SearchResult) -> str:
+    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+
+
+def format_answer(result: AskResult) -> str:
+    head = result.answer if not result.abstained else f"(no answer) {result.message}"
+    body = "\n\n".join(format_citation(c) for c in result.citations)
     return f"{head}\n\n{body}"
 
 
-def format_citation(c: dict) -> str:
+def format_citation(c: Citation) -> str:
     width = max(40, min(100, os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 100))
-    title = f"[{c['rank']}] {c['doc_id']}  chars {c['start']}-{c['end']}  score {c['score']:.4f}"
-    text = " ".join(c["display_text"].split())
+    title = f"[{c.rank}] {c.doc_id}  chars {c.start}-{c.end}  score {c.score:.4f}"
+    text = " ".join(c.display_text.split())
     return title + "\n" + textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import load_settings
-from rag.service import Engine
+from rag.engine import Engine
+from rag.settings import load_settings
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory):
-    return Engine.open(CORPUS, tmp_path_factory.mktemp("index") / "index", load_settings())
+    return Engine.open(load_settings(corpus=CORPUS, index=tmp_path_factory.mktemp("index") / "index"))
 
 
 def wait_ready(client, timeout: float = 120.0) -> None:

@@ -2,9 +2,10 @@
 
 import pytest
 
-from rag.answer_types import expected_types, fits, wants_value
-from rag.confidence import SubjectTerms, content_words, unknown_names, unmatched_words
-from rag.normalize import normalize_query
+from rag.analysis.kinds import expected_types, wants_value
+from rag.analysis.subject import SubjectTerms, content_words, unknown_names, unmatched_words
+from rag.answering.fit import fits
+from rag.ingest.normalize import normalize_query
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import pytest
 from conftest import wait_ready
 from fastapi.testclient import TestClient
 
-from rag.api.app import create_app, engine_loader
-from rag.config import load_settings
+from rag.api.app import create_app
 from rag.embedding.model import Embedder
-from rag.service import update_index
-from rag.storage import IndexDir
+from rag.index.lifecycle import update_index
+from rag.index.publish import IndexDir
+from rag.settings import load_settings
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 KEY = "s3cret-key"
@@ -36,7 +36,7 @@ def client_for(folders, monkeypatch, **env):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return TestClient(create_app(engine_loader(*folders, load_settings())))
+    return TestClient(create_app(load_settings(corpus=folders[0], index=folders[1])))
 
 
 def test_documents_are_listed_added_replaced_and_deleted(folders, monkeypatch):
@@ -115,7 +115,7 @@ def test_server_switches_to_a_build_published_by_another_process(folders, monkey
     with client_for(folders, monkeypatch) as client:
         wait_ready(client)
         (folders[0] / "chengdu.txt").write_text(NEW["text"], encoding="utf-8")
-        update_index(*folders, load_settings(), Embedder(load_settings().model))  # what `rag add` does
+        update_index(*folders, load_settings(), Embedder())  # what `rag add` does
         deadline = time.monotonic() + 30
         while client.get("/readyz").json()["documents"] != 3:
             assert time.monotonic() < deadline, "the server did not pick up the new build"

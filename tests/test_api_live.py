@@ -18,7 +18,7 @@ def test_non_streaming_completion_carries_citations(client, engine):
     message = completion.choices[0].message
     assert "16个" in message.content and completion.choices[0].finish_reason == "stop"
     citations = message.model_extra["citations"]
-    assert citations == engine.ask(QUESTION)["citations"]
+    assert citations == [c.model_dump(mode="json") for c in engine.ask(QUESTION).citations]
     source = message.model_extra["answer_source"]
     assert citations[source["citation"] - 1]["doc_id"] == source["doc_id"]
 
@@ -27,11 +27,11 @@ def test_streaming_completion_carries_citations_on_the_final_chunk(client, engin
     stream = client.chat.completions.create(model="rag", messages=[{"role": "user", "content": QUESTION}], stream=True)
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
-    assert text == engine.ask(QUESTION)["answer"]
+    assert text == engine.ask(QUESTION).answer
     assert len(chunks) > 3  # really streamed in pieces
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
-    assert final.model_extra["citations"] == engine.ask(QUESTION)["citations"]
+    assert final.model_extra["citations"] == [c.model_dump(mode="json") for c in engine.ask(QUESTION).citations]
     assert all(c.choices[0].finish_reason is None for c in chunks[:-1])
 
 

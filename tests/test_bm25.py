@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from rag.chunking import chunk_document
-from rag.lexical.bm25 import BM25
-from rag.lexical.tokenization import bigram_tokens, jieba_tokens
-from rag.normalize import normalize_query, search_form
+from rag.ingest.chunking import chunk_document
+from rag.index.bm25 import BM25
+from rag.ingest.tokenization import bigram_tokens, jieba_tokens
+from rag.ingest.normalize import normalize_query, search_form
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 QUERIES = ["长沙签约项目", "湖南省投資環境報告", "Mini-LED 2024年 产能", "香港在湘投资", "衡阳 新引进 重大招商项目", "no such words"]

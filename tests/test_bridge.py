@@ -1,6 +1,6 @@
 """The English-to-Chinese term bridge, built from a small CC-CEDICT-format dictionary."""
 
-from rag.lexical.bridge import Bridge, word_forms
+from rag.crosslingual.bridge import Bridge, word_forms
 
 DICTIONARY = """\
 # CC-CEDICT format: traditional simplified [pinyin] /gloss/gloss/
@@ -27,7 +27,7 @@ DICTIONARY = """\
 def bridge(tmp_path, corpus: str) -> Bridge:
     source = tmp_path / "cedict.txt"
     source.write_text(DICTIONARY, encoding="utf-8")
-    return Bridge.build([corpus], source)
+    return Bridge.build([corpus], source=source)
 
 
 def test_inflected_words_meet_their_glosses():

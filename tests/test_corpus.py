@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import CorpusError, load_corpus, read_document
-from rag.normalize import search_form
-from rag.script import s2t
+from rag.ingest.corpus import CorpusError, load_corpus, read_document
+from rag.ingest.normalize import search_form
+from rag.ingest.script import s2t
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 SIMPLIFIED = (CORPUS / "001_e07e39b34995dd8d.txt").read_text(encoding="utf-8")[:3000]
@@ -35,14 +35,14 @@ def test_encodings_decode_to_the_same_text(tmp_path, text, encoding):
     assert all(0 <= o < len(doc.text) for o in form.offsets.tolist())
 
 
-def test_binary_and_undecodable_files_are_skipped_and_named(tmp_path, capsys):
+def test_binary_and_undecodable_files_are_skipped_and_named(tmp_path, caplog):
     (tmp_path / "good.txt").write_text("长沙签约16个项目。", encoding="utf-8")
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
     (tmp_path / "empty.md").write_bytes(b"")
     corpus = load_corpus(tmp_path)
     assert [d.doc_id for d in corpus.documents] == ["empty.md", "good.txt"]
     assert list(corpus.skipped) == ["image.txt"]
-    assert "image.txt: binary" in capsys.readouterr().err
+    assert "image.txt: binary" in caplog.text
 
 
 def test_a_corpus_of_unreadable_files_is_an_error(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from rag.evaluation.dataset import LANGS, load_qa
 from rag.evaluation.metrics import fold
-from rag.script import EN, HANS, HANT, detect_script
+from rag.ingest.script import EN, HANS, HANT, detect_script
 
 ROOT = Path(__file__).parents[1]
 ITEMS = load_qa(ROOT / "eval" / "qa.jsonl")

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunking import link_sentences
 from rag.cli import main
-from rag.config import load_settings
 from rag.embedding.model import Embedder
-from rag.service import Engine, open_index, reusable_index, update_index
-from rag.storage import IndexDir, IndexStoreError
-from rag.store import load_index, stale_reason
+from rag.engine import Engine
+from rag.index.lifecycle import load_index, open_index, reusable_index, stale_reason, update_index
+from rag.index.publish import IndexDir, IndexStoreError
+from rag.ingest.chunking import link_sentences
+from rag.settings import load_settings
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 QUERIES = ["長沙簽約了多少個項目？", "港洽周什么时候开幕", "How many projects were signed in Changsha?", "成都 新项目 总投资"]
@@ -35,7 +35,7 @@ def corpus(tmp_path):
 
 @pytest.fixture(scope="module")
 def embedder():
-    return Embedder(load_settings().model)
+    return Embedder()
 
 
 def edit_corpus(folder: Path) -> None:
@@ -63,9 +63,9 @@ def test_incremental_update_equals_a_full_rebuild(corpus, tmp_path, embedder):
     engines = [Engine(index, embedder, settings) for index in (incremental, full)]
     for query in QUERIES:
         a, b = (engine.ask(query) for engine in engines)
-        assert a["citations"] == b["citations"] and a["answer"] == b["answer"], query
+        assert a.citations == b.citations and a.answer == b.answer, query
     assert incremental.manifest["corpus"] == full.manifest["corpus"]
-    loaded = load_index(tmp_path / "incremental")  # the stored chunk <-> sentence links, as computed
+    loaded = load_index(tmp_path / "incremental", load_settings())  # the stored chunk <-> sentence links, as computed
     for stored, computed in zip((loaded.chunk_sentences, loaded.sentence_chunks), link_sentences(full.chunks, full.sentences)):
         assert [stored[i] for i in range(len(stored))] == [computed[i] for i in range(len(computed))]
 
@@ -77,8 +77,8 @@ def test_cli_add_and_remove_update_corpus_and_index(corpus, tmp_path, capsys):
     new.write_bytes(NEW_DOC.encode("gb18030"))  # added documents may be in a legacy encoding too
     assert main(["add", str(new), *common]) == 0
     assert (corpus / "chengdu.txt").read_bytes() == new.read_bytes()
-    engine = Engine.open(corpus, index, load_settings())
-    assert "27个" in engine.ask("成都签约了多少个新项目？")["answer"]
+    engine = Engine.open(load_settings(corpus=corpus, index=index))
+    assert "27个" in engine.ask("成都签约了多少个新项目？").answer
 
     binary = tmp_path / "image.txt"
     binary.write_bytes(b"\x89PNG\x00\x00" * 50)
@@ -87,7 +87,7 @@ def test_cli_add_and_remove_update_corpus_and_index(corpus, tmp_path, capsys):
 
     assert main(["remove", "chengdu.txt", *common]) == 0
     assert not (corpus / "chengdu.txt").exists()
-    assert "chengdu.txt" not in load_index(index).documents
+    assert "chengdu.txt" not in load_index(index, load_settings()).documents
     assert main(["remove", "nope.txt", *common]) == 2
     assert "no such document" in capsys.readouterr().err
 
@@ -101,16 +101,16 @@ def test_a_damaged_file_is_reported_with_the_fix(corpus, tmp_path, capsys):
     data[len(data) // 2] ^= 0xFF
     vectors.write_bytes(bytes(data))
     with pytest.raises(IndexStoreError, match=r"dense.faiss .*damaged.*rag index --rebuild"):
-        load_index(index)
+        load_index(index, load_settings())
     assert main(["search", "港洽周", *common]) == 2
     assert "rag index --rebuild" in capsys.readouterr().err
     assert main(["index", "--rebuild", *common]) == 0
-    assert load_index(index).documents
+    assert load_index(index, load_settings()).documents
 
 
 def test_server_engine_refuses_an_index_built_with_other_settings(corpus, tmp_path, embedder):
     index = tmp_path / "index"
-    engine = Engine.open(corpus, index, load_settings())
+    engine = Engine.open(load_settings(corpus=corpus, index=index))
     other = load_settings(chunk_size=120)
     open_index(corpus, index, other, embedder, rebuild=True)
     with pytest.raises(IndexStoreError, match="rag index --rebuild"):
@@ -126,9 +126,9 @@ def test_one_writer_at_a_time(corpus, tmp_path, embedder):
         writer = threading.Thread(target=lambda: (update_index(corpus, index, load_settings(), embedder), done.set()))
         writer.start()
         assert not done.wait(1.0)  # blocked while we hold the lock
-        assert "zz_new.txt" not in load_index(index).documents
+        assert "zz_new.txt" not in load_index(index, load_settings()).documents
     writer.join(60)
-    assert done.is_set() and "zz_new.txt" in load_index(index).documents
+    assert done.is_set() and "zz_new.txt" in load_index(index, load_settings()).documents
 
 
 def test_killing_a_build_mid_write_leaves_the_previous_index(corpus, tmp_path, embedder):
@@ -145,7 +145,7 @@ def test_killing_a_build_mid_write_leaves_the_previous_index(corpus, tmp_path, e
             break
     else:
         pytest.skip("every build finished before it could be killed")
-    after = load_index(index)
+    after = load_index(index, load_settings())
     assert after.location == before.location and after.documents == before.documents
     # the kernel released the dead writer's lock, and the next writer clears its leftovers
     (corpus / "zz_new.txt").write_text(NEW_DOC, encoding="utf-8")
@@ -157,15 +157,15 @@ def test_new_normaliser_or_chunker_code_makes_the_index_stale(corpus, tmp_path, 
     settings, index = load_settings(), tmp_path / "index"
     open_index(corpus, index, settings, embedder)
     assert stale_reason(index, corpus, settings, embedder.model_id) is None
-    monkeypatch.setattr("rag.store.pipeline_digest", lambda: "another-version")
+    monkeypatch.setattr("rag.index.format.pipeline_digest", lambda: "another-version")
     assert stale_reason(index, corpus, settings, embedder.model_id) == "normaliser or chunker changed"
     assert reusable_index(index, settings, embedder.model_id) is None  # nothing reused across versions
 
 
 def test_build_index_creates_a_missing_index_folder(tmp_path, embedder):
-    from rag.corpus import Corpus, Document
-    from rag.store import build_index
+    from rag.ingest.corpus import Corpus, Document
+    from rag.index.build import build_index
 
     corpus = Corpus([Document("a.txt", "长沙签约了16个项目。", "digest")], {})
     build_index(corpus, tmp_path / "deep" / "index", load_settings(), embedder)
-    assert load_index(tmp_path / "deep" / "index").documents == {"a.txt": "长沙签约了16个项目。"}
+    assert load_index(tmp_path / "deep" / "index", load_settings()).documents == {"a.txt": "长沙签约了16个项目。"}

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from rag.lexical.names import corpus_names, name_runs, spellings
+from rag.crosslingual.names import corpus_names, name_runs, spellings
 
 READINGS = {"wang": "王网往", "wei": "为卫委伟", "an": "安案", "guang": "光广", "qi": "七启企", "zhi": "之制", "ji": "机基"}
 CORPUS = "省工信厅厅长王卫安表示，光启技术为企业安排了网络。"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document
-from rag.normalize import normalize_query, search_form
-from rag.repair import undoubled
+from rag.ingest.chunking import chunk_document
+from rag.ingest.normalize import normalize_query, search_form
+from rag.ingest.repair import undoubled
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 PDF_DOC = "002_3f6590adb7d43881.txt"
@@ -78,7 +78,7 @@ def test_fast_t2s_equals_opencc_on_both_scripts():
     """t2s skips text without a character it could convert; it must still equal OpenCC exactly."""
     import random
 
-    from rag.script import _converter, s2t, t2s
+    from rag.ingest.script import _converter, s2t, t2s
 
     simplified = "".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt")))
     text = simplified + s2t(simplified) + "乾隆皇帝 乾坤 著作 瞭解 么麼 後來 于是 於是"
@@ -90,7 +90,7 @@ def test_fast_t2s_equals_opencc_on_both_scripts():
 def test_persisted_search_forms_round_trip(tmp_path):
     """The index stores every document's search form; loading it back (memory-mapped) must give
     exactly what normalising the document again gives, text and offsets."""
-    from rag.normalize import SearchForms
+    from rag.ingest.normalize import SearchForms
 
     documents = {p.name: p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))}
     documents["empty.txt"] = ""

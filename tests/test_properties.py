@@ -5,8 +5,8 @@ original exactly."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_document, split_sentences
-from rag.normalize import search_form
+from rag.ingest.chunking import chunk_document, split_sentences
+from rag.ingest.normalize import search_form
 
 PIECES = list("长沙簽約项目港洽周灣區後來乾隆著作") + list("abcXYZ0123456789") + [
     "５", "Ａ", "ﬁ", "①", "😀", "👍🏽", "e\u0301", "\u0300", "。", "！", "？", "；", "，", "“", "”", "「", "」", "…",

@@ -1,141 +1,143 @@
 """Hybrid retrieval and answers end to end on the real corpus: citations, scripts and abstention."""
 
-import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rag.answer_types import expected_types, fits
-from rag.confidence import Evidence
-from rag.config import load_settings
-from rag.normalize import normalize_query
-from rag.retrieval import Retriever
-from rag.service import Engine
+from rag.analysis.question import QuestionAnalyser
+from rag.answering.abstention import too_weak
+from rag.answering.fit import fits
+from rag.engine import Engine
+from rag.ingest.normalize import normalize_query
+from rag.results import Evidence
+from rag.search.retriever import Method
+from rag.settings import load_settings
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 
 
 def test_citations_quote_the_original_exactly(engine):
     result = engine.search("港洽周 5月15日 开幕", k=10)
-    assert result["results"]
-    for c in result["results"]:
-        assert engine.index.documents[c["doc_id"]][c["start"] : c["end"]] == c["text"]
-        assert [r["rank"] for r in result["results"]] == list(range(1, len(result["results"]) + 1))
+    assert result.results
+    for c in result.results:
+        assert engine.index.documents[c.doc_id][c.start : c.end] == c.text
+        assert [r.rank for r in result.results] == list(range(1, len(result.results) + 1))
 
 
 def test_english_question_over_chinese_text_is_answered(engine):
     result = engine.ask("How many projects were signed in Changsha?")
-    assert not result["abstained"]
-    assert "16个" in result["answer"]
-    source = result["answer_source"]
-    assert result["citations"][source["citation"] - 1]["doc_id"] == source["doc_id"]
-    assert source["doc_id"].startswith("001_")
-    assert "16个" in engine.index.documents[source["doc_id"]][source["start"] : source["end"]]
+    assert not result.abstained
+    assert "16个" in result.answer
+    source = result.answer_source
+    assert result.citations[source.citation - 1].doc_id == source.doc_id
+    assert source.doc_id.startswith("001_")
+    assert "16个" in engine.index.documents[source.doc_id][source.start : source.end]
 
 
 def test_the_passage_an_answer_quotes_is_cited_first(engine):
     question = "How many projects were signed in Changsha?"
     result = engine.ask(question)
-    assert result["answer_source"]["citation"] == 1 and result["answer"].endswith("[1]")
-    assert result["citations"][0]["doc_id"] == result["answer_source"]["doc_id"]
-    searched = [c["chunk_id"] for c in engine.search(question)["results"]]
-    cited = [c["chunk_id"] for c in result["citations"]]
+    assert result.answer_source.citation == 1 and result.answer.endswith("[1]")
+    assert result.citations[0].doc_id == result.answer_source.doc_id
+    searched = [c.chunk_id for c in engine.search(question).results]
+    cited = [c.chunk_id for c in result.citations]
     assert cited[0] != searched[0]  # fusion ranks another passage first; the answer's comes forward
     assert cited[1:] == [c for c in searched if c != cited[0]]
 
 
 def test_hybrid_follows_dense_when_bm25_knows_no_query_term(engine):
-    prepared = engine.retriever.prepare("How many projects were signed in Changsha?")
+    question = engine.analyse("How many projects were signed in Changsha?")
     vocab = engine.index.bm25.vocab
-    untranslated = replace(prepared, tokens=[t for t in prepared.tokens if t not in vocab], terms={})
+    untranslated = replace(question, tokens=[t for t in question.tokens if t not in vocab], terms={})
     assert untranslated.tokens  # the English words themselves, unknown to a Chinese index
-    dense = [h.chunk for h in engine.retriever.search(untranslated, 5, "dense")]
-    hybrid = [h.chunk for h in engine.retriever.search(untranslated, 5, "hybrid")]
+    dense = [h.chunk for h in engine.retriever.search(untranslated, 5, Method.DENSE)]
+    hybrid = [h.chunk for h in engine.retriever.search(untranslated, 5, Method.HYBRID)]
     assert dense == hybrid
 
 
 def test_traditional_question_gets_traditional_display_text(engine):
     result = engine.ask("長沙簽約了多少個重點產業轉移合作項目？")
-    assert "16個" in result["answer"]
-    top = result["citations"][0]
-    assert "項目" in top["display_text"] and "项目" not in top["display_text"]
-    assert "项目" in top["text"]  # the quoted original stays Simplified
+    assert "16個" in result.answer
+    top = result.citations[0]
+    assert "項目" in top.display_text and "项目" not in top.display_text
+    assert "项目" in top.text  # the quoted original stays Simplified
 
 
 def test_off_topic_question_abstains(engine):
     for question in ("What is the weather in Paris tomorrow?", "巴黎明天的天气怎么样？"):
         result = engine.ask(question)
-        assert result["abstained"] and result["answer"] is None, result["answer"]
-        assert result["message"]
+        assert result.abstained and result.answer is None, result.answer
+        assert result.message
 
 
 def test_pdf_artefacts_are_repaired_in_display_text(engine):
     result = engine.search("港洽周 开幕 5月15日", k=10)
-    texts = [c["display_text"] for c in result["results"] if c["doc_id"].startswith("002_")]
+    texts = [c.display_text for c in result.results if c.doc_id.startswith("002_")]
     assert texts and not any("55月月" in t or "1515日日" in t for t in texts)
 
 
 def test_index_is_reused_then_rebuilt_when_corpus_changes(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    first = Engine.open(corpus, tmp_path / "index", load_settings())
-    again = Engine.open(corpus, tmp_path / "index", load_settings())
+    settings = load_settings(corpus=corpus, index=tmp_path / "index")
+    first = Engine.open(settings)
+    again = Engine.open(settings)
     assert again.index.location == first.index.location  # loaded, not rebuilt
     (corpus / "new.txt").write_text("2026年，某市签约了7个新项目。", encoding="utf-8")
-    second = Engine.open(corpus, tmp_path / "index", load_settings())
+    second = Engine.open(settings)
     assert "new.txt" in second.index.documents and "new.txt" not in first.index.documents
     assert second.index.manifest["reused_documents"] == len(first.index.documents)
 
 
 def test_english_questions_rank_by_a_blend_with_their_bridged_words(engine):
-    english = engine.retriever.prepare("How many projects were signed in Changsha?")
+    english = engine.analyse("How many projects were signed in Changsha?")
     assert english.terms and not np.allclose(english.search_vector, english.vector)
     assert np.isclose(np.linalg.norm(english.search_vector), 1.0, atol=1e-5)
-    chinese = engine.retriever.prepare("长沙签约了多少个项目？")
+    chinese = engine.analyse("长沙签约了多少个项目？")
     assert not chinese.terms and chinese.search_vector is chinese.vector
-    unblended = Retriever(engine.index, engine.embedder, replace(engine.settings, translated_query_weight=0.0))
-    np.testing.assert_allclose(unblended.prepare(english.text).search_vector, english.vector, atol=1e-6)
+    unblended = QuestionAnalyser(engine.index, engine.embedder, engine.settings.with_overrides(translated_query_weight=0.0))
+    np.testing.assert_allclose(unblended.analyse(english.text).search_vector, english.vector, atol=1e-6)
 
 
 def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_stand_out(engine):
-    extractor, s = engine.extractor, engine.settings
+    s = engine.settings
     low = s.abstain_standout - 1
-    assert not extractor.too_weak(Evidence(low, s.abstain_support_override, by_terms=False))
-    assert extractor.too_weak(Evidence(low, s.abstain_support_override - 0.01, by_terms=True))
-    assert extractor.too_weak(Evidence(s.abstain_standout, s.abstain_support - 0.01, by_terms=True))
-    assert not extractor.too_weak(Evidence(s.abstain_standout, 0.0, by_terms=False))  # English: a low share alone does not abstain
+    assert not too_weak(Evidence(standout=low, support=s.abstain_support_override, by_terms=False), s)
+    assert too_weak(Evidence(standout=low, support=s.abstain_support_override - 0.01, by_terms=True), s)
+    assert too_weak(Evidence(standout=s.abstain_standout, support=s.abstain_support - 0.01, by_terms=True), s)
+    assert not too_weak(Evidence(standout=s.abstain_standout, support=0.0, by_terms=False), s)  # English: a low share alone does not abstain
 
 
 def test_a_weak_english_match_abstains_only_when_a_subject_word_reaches_nothing_in_the_corpus(engine):
-    extractor, s = engine.extractor, engine.settings
-    weak = Evidence(s.abstain_standout - 0.1, s.abstain_support_override - 0.01, by_terms=False)
-    assert not extractor.too_weak(weak)  # every word reached the corpus: a cross-lingual vector is just weaker
-    assert extractor.too_weak(replace(weak, unmatched=("population",), unmatched_share=0.2))
+    s = engine.settings
+    weak = Evidence(standout=s.abstain_standout - 0.1, support=s.abstain_support_override - 0.01, by_terms=False)
+    assert not too_weak(weak, s)  # every word reached the corpus: a cross-lingual vector is just weaker
+    assert too_weak(weak.model_copy(update={"unmatched_words": ["population"], "unmatched_share": 0.2}), s)
 
 
 def test_a_weak_english_match_with_an_unmatched_word_answers_when_its_sentence_holds_the_value_asked_for(engine):
-    extractor, s = engine.extractor, engine.settings
-    weak = Evidence(s.abstain_standout - 0.1, s.abstain_support, by_terms=False, unmatched=("subsidy",), unmatched_share=0.2)
-    assert extractor.too_weak(weak) and not extractor.too_weak(weak, value_found=True)
-    assert extractor.too_weak(replace(weak, support=s.abstain_support - 0.01), value_found=True)  # it shares too little
-    assert extractor.too_weak(replace(weak, by_terms=True), value_found=True)  # Chinese: the share is to be trusted
+    s = engine.settings
+    weak = Evidence(standout=s.abstain_standout - 0.1, support=s.abstain_support, by_terms=False, unmatched_words=["subsidy"], unmatched_share=0.2)
+    assert too_weak(weak, s) and not too_weak(weak, s, value_found=True)
+    assert too_weak(weak.model_copy(update={"support": s.abstain_support - 0.01}), s, value_found=True)  # it shares too little
+    assert too_weak(weak.model_copy(update={"by_terms": True}), s, value_found=True)  # Chinese: the share is to be trusted
 
 
 def test_an_english_question_mostly_about_words_the_corpus_never_reaches_abstains(engine):
     off = engine.ask("Who won the 2018 Champions League final?")
-    assert off["abstained"] and {"2018", "champions"} <= set(off["evidence"]["unmatched_words"])
-    extractor, s = engine.extractor, engine.settings
-    strong = Evidence(s.abstain_standout + 1, 1.0, by_terms=False)
-    assert extractor.too_weak(replace(strong, unmatched_share=s.abstain_unmatched))
-    assert not extractor.too_weak(replace(strong, unmatched_share=s.abstain_unmatched - 0.01))
+    assert off.abstained and off.evidence and {"2018", "champions"} <= set(off.evidence.unmatched_words)
+    s = engine.settings
+    strong = Evidence(standout=s.abstain_standout + 1, support=1.0, by_terms=False)
+    assert too_weak(strong.model_copy(update={"unmatched_share": s.abstain_unmatched}), s)
+    assert not too_weak(strong.model_copy(update={"unmatched_share": s.abstain_unmatched - 0.01}), s)
 
 
 def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(engine):
-    query = engine.retriever.prepare("How much did Bosch invest in Changsha?")
+    query = engine.analyse("How much did Bosch invest in Changsha?")
     hits = engine.retriever.search(query, 20)
-    kinds = expected_types(query.form)
+    kinds = set(query.kinds)
     without = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) < 1]
     with_amount = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) == 1]
     assert len(without) >= 3 and with_amount
@@ -146,16 +148,16 @@ def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(eng
 
 def test_a_chinese_question_naming_what_the_corpus_never_mentions_abstains_and_says_so(engine):
     tokyo = engine.ask("東京奧運會是哪一年舉行的？")
-    assert tokyo["abstained"] and "東京" in tokyo["message"]
+    assert tokyo.abstained and "東京" in tokyo.message
     gdp = engine.ask("衡阳市2024年的GDP是多少？")  # 衡阳 is in the corpus, GDP is not
-    assert gdp["abstained"] and "GDP" in gdp["message"] and "衡阳" not in gdp["message"]
-    assert not engine.ask("衡阳市2024年新引进了多少个重大招商项目？")["abstained"]
+    assert gdp.abstained and "GDP" in gdp.message and "衡阳" not in gdp.message
+    assert not engine.ask("衡阳市2024年新引进了多少个重大招商项目？").abstained
 
 
 def test_the_answer_does_not_depend_on_how_many_citations_are_shown(engine):
     question = "In which city was the Guangxi industrial transfer docking event held?"
     results = [engine.ask(question, k) for k in (1, 5, 10)]
-    assert len({(r["answer"], r["abstained"], json.dumps(r.get("evidence"))) for r in results}) == 1
-    assert [len(r["citations"]) for r in results] == [1, 5, 10]
-    if results[0]["answer"]:  # the quoted passage is cited first, even when one citation is shown
-        assert results[0]["citations"][0] == results[1]["citations"][0]
+    assert len({(r.answer, r.abstained, r.evidence.model_dump_json() if r.evidence else None) for r in results}) == 1
+    assert [len(r.citations) for r in results] == [1, 5, 10]
+    if results[0].answer:  # the quoted passage is cited first, even when one citation is shown
+        assert results[0].citations[0] == results[1].citations[0]

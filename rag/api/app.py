@@ -2,41 +2,35 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
+from rag.answering.generation import Generator
 from rag.api import errors
 from rag.api.backend import Backend
 from rag.api.routers import chat, documents, health, page, qa
-from rag.config import Settings, load_access_settings, load_llm_settings, load_settings
-from rag.generation import Generator
-from rag.service import Engine
+from rag.engine import Engine
+from rag.settings import Settings, load_settings
 
 
-def engine_loader(corpus: Path | None = None, index: Path | None = None, settings: Settings | None = None) -> Callable[[], Engine]:
-    """Opens the engine from `RAG_CORPUS` / `RAG_INDEX` (default ./corpus, ./index) unless given."""
-    corpus = corpus or Path(os.environ.get("RAG_CORPUS", "corpus"))
-    index = index or Path(os.environ.get("RAG_INDEX", "index"))
-    return lambda: Engine.open(corpus, index, settings or load_settings())
-
-
-def create_app(load: Callable[[], Engine] | None = None, generator: Generator | None = None) -> FastAPI:
-    llm = load_llm_settings()
-    backend = Backend(load or engine_loader(), generator or (Generator(llm) if llm else None))
+def create_app(settings: Settings | None = None, load: Callable[[], Engine] | None = None, generator: Generator | None = None) -> FastAPI:
+    """The app over `settings` (default: from the environment, RAG_CORPUS, RAG_INDEX, ...);
+    `load` replaces how the engine is opened (tests hand in a ready one)."""
+    settings = settings or load_settings()
+    llm = settings.llm
+    backend = Backend(load or (lambda: Engine.open(settings)), generator or (Generator(llm) if llm else None))
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend.start()
         yield
         backend.stop()
 
     app = FastAPI(title="rag", summary="Cited answers from Chinese news, in English, Simplified or Traditional Chinese.", lifespan=lifespan)
     app.state.backend = backend
-    app.state.access = load_access_settings()
+    app.state.access = settings.access
     errors.install(app)
     for module in (qa, chat, documents, health, page):
         app.include_router(module.router)

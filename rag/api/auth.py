@@ -7,7 +7,7 @@ import hmac
 from fastapi import Request
 
 from rag.api.errors import ApiError
-from rag.config import AccessSettings
+from rag.settings import AccessSettings
 
 
 def presented_key(request: Request) -> str:

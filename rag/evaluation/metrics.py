@@ -10,7 +10,7 @@ import unicodedata
 import numpy as np
 
 from rag.evaluation.dataset import QAItem
-from rag.script import t2s
+from rag.ingest.script import t2s
 
 CUTOFFS = (1, 3, 5, 10)
 _SPACE = re.compile(r"\s+")

@@ -8,67 +8,66 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from rag.api.auth import require_reader
-from rag.api.backend import Backend, get_backend
+from rag.api.backend import BackendDep
 from rag.api.errors import ApiError
 from rag.api.routers.content_type import require_json
-from rag.api.schemas import ChatRequest
-from rag.service import MAX_QUESTION
+from rag.api.schemas import (
+    AnswerExtras,
+    ChatCompletion,
+    ChatRequest,
+    CompletionChoice,
+    CompletionMessage,
+)
+from rag.results import AskResult
 
 router = APIRouter(prefix="/v1", tags=["chat"], dependencies=[Depends(require_reader)])
-DEFAULT_MODEL = "rag"
+SERVED_MODEL_NAME = "rag"  # the `model` a reply names when the request named none
 PIECE = 12  # characters per streamed content delta
 
 
-@router.post("/chat/completions", dependencies=[Depends(require_json)])
-def chat_completions(body: ChatRequest, backend: Annotated[Backend, Depends(get_backend)]):
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "a completion, or server-sent events with `stream: true`"}},
+    dependencies=[Depends(require_json)],
+)
+def chat_completions(body: ChatRequest, backend: BackendDep) -> ChatCompletion | StreamingResponse:
     question = body.question()
     if not question.strip():
         raise ApiError(422, "the last user message is empty (or there is no user message)")
-    if len(question) > MAX_QUESTION:
-        raise ApiError(422, f"the question is longer than {MAX_QUESTION} characters")
-    result = backend.ask(question, body.k)
-    reply = Reply(result, body.model or DEFAULT_MODEL)
+    reply = Reply(backend.ask(question, body.k), body.model or SERVED_MODEL_NAME)
     if body.stream:
         return StreamingResponse(reply.events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     return reply.completion()
 
 
 class Reply:
-    def __init__(self, result: dict, model: str):
-        self.result, self.model = result, model
+    def __init__(self, result: AskResult, model: str):
+        self.extras, self.model = AnswerExtras.of(result), model
         self.id, self.created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        self.content = result["answer"] if not result["abstained"] else result["message"]
+        self.content = (result.answer if not result.abstained else result.message) or ""
 
-    def extras(self) -> dict:
-        """What a chat client needs to show and check the answer, beyond its text."""
-        keys = ("citations", "abstained", "answer_source", "script", "generation")
-        return {key: self.result[key] for key in keys if key in self.result}
-
-    def completion(self) -> dict:
-        message = {"role": "assistant", "content": self.content, **self.extras()}
-        return {
-            **self._envelope("chat.completion"),
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            **self.extras(),
-        }
+    def completion(self) -> ChatCompletion:
+        extras = dict(self.extras)
+        message = CompletionMessage(content=self.content, **extras)
+        return ChatCompletion(id=self.id, created=self.created, model=self.model, choices=[CompletionChoice(message=message)], **extras)
 
     def events(self) -> Iterator[str]:
         yield self._event({"role": "assistant", "content": ""}, None)
         for i in range(0, len(self.content), PIECE):
             yield self._event({"content": self.content[i : i + PIECE]}, None)
-        yield self._event({}, "stop", **self.extras())
+        yield self._event({}, "stop", **self.extras.model_dump(mode="json"))
         yield "data: [DONE]\n\n"
 
-    def _envelope(self, kind: str) -> dict:
+    def _envelope(self, kind: str) -> dict[str, Any]:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
 
-    def _event(self, delta: dict, finish: str | None, **extra) -> str:
+    def _event(self, delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
         chunk = {**self._envelope("chat.completion.chunk"), "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"

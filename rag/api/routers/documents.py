@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from rag.api.auth import require_reader, require_writer
-from rag.api.backend import Backend, get_backend
+from rag.api.backend import BackendDep
 from rag.api.routers.content_type import require_json
-from rag.api.schemas import DocumentRequest
+from rag.api.schemas import (
+    DocumentDeleted,
+    DocumentList,
+    DocumentRequest,
+    DocumentWritten,
+)
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
-@router.get("", dependencies=[Depends(require_reader)])
-def list_documents(backend: BackendDep) -> dict:
+@router.get("", response_model=DocumentList, dependencies=[Depends(require_reader)])
+def list_documents(backend: BackendDep) -> DocumentList:
     return backend.documents()
 
 
-@router.post("", status_code=201, dependencies=[Depends(require_writer), Depends(require_json)])
+@router.post("", status_code=201, response_model=DocumentWritten, responses={200: {"model": DocumentWritten, "description": "replaced an existing document"}}, dependencies=[Depends(require_writer), Depends(require_json)])
 def add_document(body: DocumentRequest, backend: BackendDep) -> JSONResponse:
-    """Adds the document, or replaces the one with this id; answers once the index includes it."""
-    replaced = body.id in backend.ready_engine().index.documents
+    """Adds the document (201), or replaces the one with this id (200); answers once the index includes it."""
     result = backend.add_document(body.id, body.text)
-    return JSONResponse({**result, "replaced": replaced}, status_code=200 if replaced else 201)
+    return JSONResponse(result.model_dump(mode="json"), status_code=200 if result.replaced else 201)
 
 
-@router.delete("/{doc_id}", dependencies=[Depends(require_writer)])
-def delete_document(doc_id: str, backend: BackendDep) -> dict:
+@router.delete("/{doc_id}", response_model=DocumentDeleted, dependencies=[Depends(require_writer)])
+def delete_document(doc_id: str, backend: BackendDep) -> DocumentDeleted:
     return backend.remove_document(doc_id)

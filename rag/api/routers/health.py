@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from rag.api.backend import Backend, get_backend
+from rag.api.backend import BackendDep
+from rag.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict:
-    return {"status": "ok"}
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    return Health(status="ok")
 
 
-@router.get("/readyz")
-def readyz(backend: Annotated[Backend, Depends(get_backend)]) -> JSONResponse:
-    body = {"status": backend.status}
-    if backend.error:
-        body["error"] = backend.error
-    if backend.reload_error:
-        body["reload_error"] = backend.reload_error  # still serving the previous index
-    if backend.engine:
-        body.update(documents=len(backend.engine.index.documents), chunks=len(backend.engine.index.chunks))
-    return JSONResponse(body, status_code=200 if backend.engine else 503)
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "loading, or failed to load"}})
+def readyz(backend: BackendDep) -> JSONResponse:
+    engine = backend.engine
+    body = Readiness(status=backend.status, error=backend.error, reload_error=backend.reload_error)
+    if engine:
+        body.documents, body.chunks = len(engine.index.documents), len(engine.index.chunks)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if engine else 503)

@@ -7,30 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from rag.api.auth import require_reader
-from rag.api.backend import Backend, get_backend
+from rag.api.backend import BackendDep
 from rag.api.routers.content_type import require_json
-from rag.api.schemas import AskRequest
-from rag.service import MAX_K, MAX_QUESTION
+from rag.api.schemas import K_DOC, QUESTION_DOC, AskRequest, Passage
+from rag.results import AskResult, SearchResult
 
 router = APIRouter(prefix="/v1", tags=["questions"], dependencies=[Depends(require_reader)])
-BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
-@router.post("/ask", dependencies=[Depends(require_json)])
-def ask(body: AskRequest, backend: BackendDep) -> dict:
+@router.post("/ask", response_model=AskResult, dependencies=[Depends(require_json)])
+def ask(body: AskRequest, backend: BackendDep) -> AskResult:
     return backend.ask(body.question, body.k)
 
 
-@router.get("/search")
-def search(
-    backend: BackendDep,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION)],
-    k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
-) -> dict:
+@router.get("/search", response_model=SearchResult)
+def search(backend: BackendDep, q: Annotated[str, Query(description=QUESTION_DOC)], k: Annotated[int, Query(description=K_DOC)] = 5) -> SearchResult:
     return backend.search(q, k)
 
 
-@router.get("/passage")
+@router.get("/passage", response_model=Passage)
 def passage(
     backend: BackendDep,
     doc_id: str,
@@ -38,5 +33,5 @@ def passage(
     end: Annotated[int, Query(ge=1)],
     script: str = "",
     context: Annotated[int, Query(ge=0, le=2000)] = 200,
-) -> dict:
+) -> Passage:
     return backend.passage(doc_id, start, end, script, context)

@@ -10,9 +10,15 @@ from pathlib import Path
 import opencc
 from opencc import OpenCC
 
+# Han characters: CJK unified ideographs with extension A, compatibility ideographs, and the
+# supplementary planes' extensions B-H. One definition for tokens, script detection and word checks.
+HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN_CHAR = re.compile(f"[{HAN}]")
+
 HANS = "zh-Hans"
 HANT = "zh-Hant"
 EN = "en"
+SCRIPTS = (EN, HANS, HANT)
 
 
 @lru_cache(maxsize=None)
@@ -50,13 +56,17 @@ def s2t(text: str) -> str:
 def detect_script(text: str) -> str:
     """`en` for text without Han characters, else `zh-Hant` when converting to Simplified changes
     more characters than converting to Traditional does, else `zh-Hans`."""
-    han = [c for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"]
+    han = HAN_CHAR.findall(text)
     if not han:
         return EN
     sample = "".join(han)
     to_simplified = sum(a != b for a, b in zip(sample, t2s(sample)))
     to_traditional = sum(a != b for a, b in zip(sample, s2t(sample)))
     return HANT if to_simplified > to_traditional else HANS
+
+
+def is_han(ch: str) -> bool:
+    return HAN_CHAR.fullmatch(ch) is not None
 
 
 def display(text: str, script: str) -> str:

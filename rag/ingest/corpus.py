@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import codecs
-import hashlib
+import logging
 import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.checksums import sha256_bytes, sha256_file
+
+logger = logging.getLogger(__name__)
 SUFFIXES = {".txt", ".md"}
 LEGACY_ENCODINGS = ("gb18030", "big5")
 DOC_ID = re.compile(r"[\w\-][\w.\-]{0,199}")
@@ -60,7 +62,7 @@ def read_document(path: Path) -> Document:
     with _reading(path):
         check_size(path.name, path.stat().st_size)  # before reading it into memory
     raw = read_bytes(path)
-    return Document(path.name, decode(raw, path), _sha256(raw))
+    return Document(path.name, decode(raw, path), sha256_bytes(raw))
 
 
 def check_size(name: str, size: int) -> None:
@@ -106,7 +108,7 @@ def parse_document(doc_id: str, raw: bytes) -> Document:
     an encoding we read, and not empty."""
     check_doc_id(doc_id)
     check_size(doc_id, len(raw))
-    document = Document(doc_id, decode(raw, Path(doc_id)), _sha256(raw))
+    document = Document(doc_id, decode(raw, Path(doc_id)), sha256_bytes(raw))
     if not document.text.strip():
         raise CorpusError(f"{doc_id}: the document is empty")
     return document
@@ -151,7 +153,7 @@ def load_corpus(directory: Path) -> Corpus:
             skipped[path.name] = _file_sha256(path)
             reasons.append(str(exc))
     if reasons:
-        print(f"rag: skipped {len(reasons)} file(s): " + "; ".join(reasons), file=sys.stderr)
+        logger.warning("skipped %d file(s): %s", len(reasons), "; ".join(reasons))
     if not any(d.text.strip() for d in docs):
         raise CorpusError(f"corpus folder has no readable, non-empty files: {directory}")
     return Corpus(docs, skipped)
@@ -172,10 +174,5 @@ def read_bytes(path: Path) -> bytes:
 
 
 def _file_sha256(path: Path) -> str:
-    """Streamed, so that hashing a huge file costs no memory."""
-    with _reading(path), open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    with _reading(path):
+        return sha256_file(path)

@@ -1,4 +1,4 @@
-"""What kind of answer a question expects, and whether a sentence carries one.
+"""What kind of answer a question expects (whether a sentence carries one: rag/answering/fit.py).
 
 "How many projects…" wants a count ("16个项目"), not any sentence with a digit in it (a date),
 and "how many workers…" a count of people ("1500人"), not of firms ("72家");
@@ -10,9 +10,8 @@ set serves English, Simplified and Traditional questions.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from rag.lexical.tokenization import jieba_module
+from rag.ingest.script import HAN
 
 PERSON_NOUNS = (
     "governor|minister|mayor|official|director|chairman|chairwoman|president|vice[- ]president|head|secretary|"
@@ -41,7 +40,7 @@ QUESTION_PATTERNS = {
     "count": rf"how many|number of|多少{CLASSIFIER}|几{CLASSIFIER}|数量|数目",
     "measure": r"how (?:large|big|long|far|tall|high|many square)|多大|多长|多高|多远|多少平方|面积|多少吨|多少公里|规模",
     "duration": r"how long|多久|多长时间|几年|几个月|几天",
-    "headcount": rf"(?:how many|number of) (?:[a-z-]+ ){{0,2}}(?:{PEOPLE})\b|(?:多少|(?<!第)几)(?:名|位|人(?!民币))|多少(?:[\u4e00-\u9fff]{{0,2}})(?:员工|工人|职工|游客|人员|人才|学生|居民)",
+    "headcount": rf"(?:how many|number of) (?:[a-z-]+ ){{0,2}}(?:{PEOPLE})\b|(?:多少|(?<!第)几)(?:名|位|人(?!民币))|多少(?:[{HAN}]{{0,2}})(?:员工|工人|职工|游客|人员|人才|学生|居民)",
     "person": rf"\bwho\b|\bwhom\b|(?:which|what) (?:[a-z-]+ ){{0,3}}(?:{PERSON_NOUNS})\b|谁|哪位|什么人|何人",
 }
 VAGUE_AMOUNT = re.compile(r"how much")  # money, a measure or a share, when the question names none
@@ -50,20 +49,7 @@ VAGUE_AMOUNT = re.compile(r"how much")  # money, a measure or a share, when the 
 ENTITY_QUESTION = re.compile(r"\bwhich\b|\bwho\b|\bwhom\b|哪(?:家|个|位|座|所|些|里|儿)|谁")
 QUANTITY_ASKED = re.compile(r"how (?:much|many)|多少|几")
 AMOUNTS = {"money", "count", "headcount", "measure", "percent"}
-ANSWER_PATTERNS = {
-    "percent": rf"{DIGITS}\s*(?:%|％|个百分点|成|倍)|百分之|分之|\d\s*/\s*\d",
-    "date": rf"{YEAR}|{DIGITS}\s*(?:月|日|号)|\b(?:19|20)\d\d\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d",
-    "money": rf"{DIGITS}\s*(?:多)?(?:亿|万)?(?:美元|港元|元|欧元)|(?:\$|¥|￥|rmb|usd|hk\$)\s*\d|{DIGITS}\s*(?:billion|million) (?:yuan|dollars|usd)",
-    "count": rf"{COUNT}{SCALE}{CLASSIFIER}|\d+\s+[a-z]",
-    "headcount": rf"{COUNT}{SCALE}(?:人(?!民币)|名|位)|\d+\s+(?:{PEOPLE})",
-    "measure": rf"{DIGITS}{SCALE}(?:平方米|平方公里|亩|吨|公里|米|千瓦|兆瓦|瓦|立方米|km|m2|tons?)",
-    "duration": rf"{DIGITS}{SCALE}(?:个月|个多月|年|天|小时|周|分钟)",
-}
-# a title then a name ("厅长王卫安"), the way Chinese news introduces people
-TITLED_NAME = re.compile(r"(?:长|书记|主任|总裁|经理|董事|主席|委员|教授|院士|专家|创始人|负责人|代表|总监|秘书)[\u4e00-\u9fff]{2,3}")
 _QUESTION = {kind: re.compile(p) for kind, p in QUESTION_PATTERNS.items()}
-_ANSWER = {kind: re.compile(p) for kind, p in ANSWER_PATTERNS.items()}
-ANY_NUMBER = re.compile(DIGITS)
 
 
 def expected_types(question_form: str) -> set[str]:
@@ -82,28 +68,3 @@ def wants_value(kinds: set[str]) -> bool:
     """Does the question ask for a number, an amount, a date or a duration? Then a passage without
     one cannot answer it (a who-question may be answered by an office or a company: not held to this)."""
     return bool(kinds - {"person"})
-
-
-def fits(sentence_form: str, kinds: set[str]) -> float:
-    """1 when the sentence carries an answer of an expected kind, 0.5 for a bare number (0 for a
-    who-question), else 0; always 1 for questions that expect nothing in particular."""
-    if not kinds:
-        return 1.0
-    if any(_carries(kind, sentence_form) for kind in kinds):
-        return 1.0
-    if kinds == {"person"}:
-        return 0.0
-    return 0.5 if ANY_NUMBER.search(sentence_form) else 0.0
-
-
-def _carries(kind: str, sentence_form: str) -> bool:
-    if kind == "person":
-        return bool(TITLED_NAME.search(sentence_form)) or _names_person(sentence_form)
-    return bool(_ANSWER[kind].search(sentence_form))
-
-
-@lru_cache(maxsize=4096)
-def _names_person(sentence_form: str) -> bool:
-    """jieba's part-of-speech tagger finds a personal name (tag nr) in the sentence."""
-    tagger = jieba_module().posseg
-    return any(pair.flag == "nr" and 2 <= len(pair.word) <= 4 for pair in tagger.cut(sentence_form))

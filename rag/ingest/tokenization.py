@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+from rag.ingest.script import HAN
+
+HAN_RUN = re.compile(f"[{HAN}]+")
 WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 TOKEN = re.compile(HAN_RUN.pattern + "|" + WORD.pattern)
 

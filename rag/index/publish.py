@@ -14,17 +14,19 @@ so a reader that resolved the pointer just before a swap still finds its files.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
+import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.checksums import sha256_file
+
+logger = logging.getLogger(__name__)
 POINTER = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
@@ -71,7 +73,7 @@ class IndexDir:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                print(f"waiting for another rag process to finish writing {self.root}", file=sys.stderr)
+                logger.warning("waiting for another rag process to finish writing %s", self.root)
                 fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -113,9 +115,7 @@ class IndexDir:
 
 
 def file_record(path: Path) -> dict:
-    with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return {"bytes": path.stat().st_size, "sha256": digest}
+    return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def verify(build: Path, manifest: dict) -> None:

@@ -15,13 +15,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag.settings import DenseIndexKind, Settings
+
 FILE = "dense.faiss"
-KINDS = ("auto", "flat", "hnsw", "ivfpq")
-FLAT_MAX = 50_000  # exact search stays within a few ms up to here
-HNSW_MAX = 5_000_000  # beyond, 4 bytes x 384 dims per vector (1.5 GB per million) crowds memory
-HNSW_M, HNSW_EF_BUILD, HNSW_EF_SEARCH = 32, 80, 128
-PQ_MAX_BYTES = 64  # IVF-PQ code size per vector: at most 64 one-byte codes of at least 4 dims each
-TRAIN_PER_LIST = 256  # IVF-PQ training vectors per inverted list
 
 
 @contextmanager
@@ -53,12 +49,15 @@ def _train_on_first(index: faiss.Index, batches: Iterator[np.ndarray], size: int
     yield from batches
 
 
-def choose_kind(n: int, kind: str = "auto") -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown dense index kind {kind!r} (known: {', '.join(KINDS)})")
-    if kind != "auto":
-        return kind
-    return "flat" if n <= FLAT_MAX else "hnsw" if n <= HNSW_MAX else "ivfpq"
+def choose_kind(n: int, settings: Settings, kind: DenseIndexKind | str | None = None) -> DenseIndexKind:
+    """The index type for `n` vectors: `kind` (default: the setting) unless it is AUTO."""
+    try:
+        chosen = DenseIndexKind(kind if kind is not None else settings.dense_index)
+    except ValueError:
+        raise ValueError(f"unknown dense index kind {kind!r} (known: {', '.join(k.value for k in DenseIndexKind)})") from None
+    if chosen != DenseIndexKind.AUTO:
+        return chosen
+    return DenseIndexKind.FLAT if n <= settings.flat_max else DenseIndexKind.HNSW if n <= settings.hnsw_max else DenseIndexKind.IVFPQ
 
 
 class FaissIndex:
@@ -66,35 +65,36 @@ class FaissIndex:
         self.index = index
 
     @classmethod
-    def build(cls, batches: Iterable[np.ndarray], n: int, dimension: int, kind: str = "auto") -> "FaissIndex":
+    def build(cls, batches: Iterable[np.ndarray], n: int, dimension: int, settings: Settings, kind: DenseIndexKind | str | None = None) -> FaissIndex:
         """An index of the `n` vectors that `batches` yields in order. Vectors are added a batch at
         a time, so a build never holds more than one batch besides the index itself."""
-        kind = choose_kind(n, kind)
-        if kind == "flat":
+        kind = choose_kind(n, settings, kind)
+        index: faiss.Index
+        if kind == DenseIndexKind.FLAT:
             index = faiss.IndexFlatIP(dimension)
-        elif kind == "hnsw":  # fp16 storage: half the memory, cosines within ~1e-3 (bench/scale.py)
-            index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_BUILD
+        elif kind == DenseIndexKind.HNSW:  # fp16 storage: half the memory, cosines within ~1e-3 (bench/scale.py)
+            index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = settings.hnsw_ef_construction
         else:
             lists = max(1, min(65_536, int(4 * np.sqrt(n))))
-            codes = max(m for m in range(1, PQ_MAX_BYTES + 1) if dimension % m == 0 and dimension // m >= 4)
+            codes = max(m for m in range(1, settings.pq_max_bytes + 1) if dimension % m == 0 and dimension // m >= 4)
             index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dimension), dimension, lists, codes, 8, faiss.METRIC_INNER_PRODUCT)
         batches = (np.ascontiguousarray(b, dtype=np.float32) for b in batches)
         with all_cores():
-            if kind == "ivfpq":
-                batches = _train_on_first(index, batches, TRAIN_PER_LIST * index.nlist)
+            if kind == DenseIndexKind.IVFPQ:
+                batches = _train_on_first(index, batches, settings.pq_train_per_list * index.nlist)
             for batch in batches:
                 index.add(batch)
         if index.ntotal != n:
             raise ValueError(f"expected {n} vectors, got {index.ntotal}")
-        return cls(index)._tuned()
+        return cls(index)._tuned(settings)
 
-    def _tuned(self) -> "FaissIndex":
+    def _tuned(self, settings: Settings) -> FaissIndex:
         """Search-time parameters, which FAISS does not persist with every index type."""
         if isinstance(self.index, faiss.IndexHNSW):
-            self.index.hnsw.efSearch = HNSW_EF_SEARCH
+            self.index.hnsw.efSearch = settings.hnsw_ef_search
         elif isinstance(self.index, faiss.IndexIVF):
-            self.index.nprobe = 32
+            self.index.nprobe = settings.ivf_nprobe
             self.index.make_direct_map()
         return self
 
@@ -131,5 +131,5 @@ class FaissIndex:
         faiss.write_index(self.index, str(directory / name))
 
     @classmethod
-    def load(cls, directory: Path, name: str = FILE) -> "FaissIndex":
-        return cls(faiss.read_index(str(directory / name)))._tuned()
+    def load(cls, directory: Path, settings: Settings, name: str = FILE) -> FaissIndex:
+        return cls(faiss.read_index(str(directory / name)))._tuned(settings)

@@ -8,7 +8,8 @@ import re
 
 import httpx
 
-from rag.config import LLMSettings
+from rag.results import AskResult, Citation, Generation
+from rag.settings import LLMSettings
 
 CITATION = re.compile(r"\[(\d+)\]")
 SYSTEM_PROMPT = (
@@ -29,7 +30,7 @@ class Generator:
         self.settings = settings
         self.client = client or httpx.Client(timeout=settings.timeout)
 
-    def write(self, question: str, citations: list[dict]) -> str:
+    def write(self, question: str, citations: list[Citation]) -> str:
         payload = {
             "model": self.settings.model,
             "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(question, citations)}],
@@ -49,8 +50,8 @@ class Generator:
         return checked(text, len(citations))
 
 
-def user_prompt(question: str, citations: list[dict]) -> str:
-    passages = "\n\n".join(f"[{c['rank']}] ({c['doc_id']})\n{c['display_text']}" for c in citations)
+def user_prompt(question: str, citations: list[Citation]) -> str:
+    passages = "\n\n".join(f"[{c.rank}] ({c.doc_id})\n{c.display_text}" for c in citations)
     return f"Passages:\n\n{passages}\n\nQuestion: {question}"
 
 
@@ -67,17 +68,14 @@ def checked(text: object, passages: int) -> str:
     return text.strip()
 
 
-def with_generated_answer(result: dict, generator: Generator | None) -> dict:
+def with_generated_answer(result: AskResult, generator: Generator | None) -> AskResult:
     """`result` of `Engine.ask`, its answer rewritten by the model when one is configured and the
     evidence was strong enough to answer at all."""
-    if generator is None or result["abstained"]:
-        result["generation"] = {"mode": "extractive"}
-        return result
+    if generator is None or result.abstained:
+        return result.model_copy(update={"generation": Generation(mode="extractive")})
     try:
-        text = generator.write(result["question"], result["citations"])
+        text = generator.write(result.question, result.citations)
     except GenerationError as exc:
-        result["generation"] = {"mode": "extractive", "note": FALLBACK_NOTE.format(reason=exc)}
-        return result
-    result["extractive_answer"], result["answer"] = result["answer"], text
-    result["generation"] = {"mode": "llm", "model": generator.settings.model}
-    return result
+        return result.model_copy(update={"generation": Generation(mode="extractive", note=FALLBACK_NOTE.format(reason=exc))})
+    generation = Generation(mode="llm", model=generator.settings.model)
+    return result.model_copy(update={"extractive_answer": result.answer, "answer": text, "generation": generation})

