@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -10,12 +11,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rag.analysis.question import QuestionError
+from rag.analysis.question import QuestionError, validate_question
 from rag.embedding.model import Embedder, ModelError
 from rag.engine import Engine
 from rag.evaluation.dataset import DatasetError, load_qa
 from rag.evaluation.harness import check_thresholds, evaluate
 from rag.evaluation.report import print_table, write_html
+from rag.index.index import Index
 from rag.index.lifecycle import open_index, update_index
 from rag.index.publish import IndexStoreError
 from rag.ingest.corpus import (
@@ -62,10 +64,8 @@ def configure_logging(quiet: bool) -> None:
 
 def _discard_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's last flush does not fail on the closed pipe."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no real file descriptor (captured output)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # no real file descriptor (captured output)
-        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,18 +159,17 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    change = lambda: remove_documents(settings.corpus, args.doc_ids)  # noqa: E731
+    change = lambda: remove_documents(settings.corpus, args.doc_ids)
     return _report(update_index(settings.corpus, settings.index, settings, Embedder.of(settings), change=change), settings)
 
 
-def _report(index, settings: Settings) -> int:
+def _report(index: Index, settings: Settings) -> int:
     print(f"index ready: {len(index.documents)} documents, {len(index.chunks)} chunks in {settings.index}")
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
-    if not args.query.strip():
-        raise QuestionError("the query is empty")
+    validate_question(args.query, 1 if args.k is None else args.k)  # before the index and model load
     result = Engine.open(settings_of(args)).search(args.query, args.k)
     if args.json:
         print(_json(result))
@@ -183,8 +182,7 @@ def run_search(args: argparse.Namespace) -> int:
 def run_ask(args: argparse.Namespace) -> int:
     if args.question == "-":
         return ask_batch(args)
-    if not args.question.strip():
-        raise QuestionError("the question is empty")
+    validate_question(args.question, 1 if args.k is None else args.k)  # before the index and model load
     result = Engine.open(settings_of(args)).ask(args.question, args.k)
     print(_json(result) if args.json else format_answer(result))
     return 0

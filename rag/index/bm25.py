@@ -38,7 +38,7 @@ class BM25:
     def size(self) -> int:
         return self.weights.shape[1]
 
-    def index(self, corpus_tokens: Iterable[list[str]]) -> "BM25":
+    def index(self, corpus_tokens: Iterable[list[str]]) -> BM25:
         """One pass over each chunk's tokens. Any iterable will do, and postings are kept as
         packed 32-bit arrays: a generator keeps a million-chunk build within memory."""
         rows, cols, tfs, lengths = array("i"), array("i"), array("i"), array("i")
@@ -97,7 +97,7 @@ class BM25:
         (directory / "bm25.json").write_text(json.dumps({"params": params, "vocab": self.vocab}, ensure_ascii=False))
 
     @classmethod
-    def load(cls, directory: Path) -> "BM25":
+    def load(cls, directory: Path) -> BM25:
         meta = json.loads((directory / "bm25.json").read_text())
         model = cls(**meta["params"])
         model.vocab = meta["vocab"]

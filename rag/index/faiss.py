@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -69,11 +70,11 @@ class FaissIndex:
         """An index of the `n` vectors that `batches` yields in order. Vectors are added a batch at
         a time, so a build never holds more than one batch besides the index itself."""
         kind = choose_kind(n, settings, kind)
-        index: faiss.Index
+        index: Any  # FAISS's stubs miss the SWIG overloads used here
         if kind == DenseIndexKind.FLAT:
             index = faiss.IndexFlatIP(dimension)
         elif kind == DenseIndexKind.HNSW:  # fp16 storage: half the memory, cosines within ~1e-3 (bench/scale.py)
-            index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
             index.hnsw.efConstruction = settings.hnsw_ef_construction
         else:
             lists = max(1, min(65_536, int(4 * np.sqrt(n))))

@@ -43,7 +43,8 @@ def write_index(index: Index, directory: Path) -> dict[str, Any]:
     index.sentence_dense.save(directory, SENTENCE_VECTORS)
     index.bridge.save(directory)
     index.forms.save(directory)
-    np.savez(directory / LINKS, **index.chunk_sentences.arrays("chunk"), **index.sentence_chunks.arrays("sentence"))
+    arrays = {**index.chunk_sentences.arrays("chunk"), **index.sentence_chunks.arrays("sentence")}
+    np.savez(directory / LINKS, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
     return dict(index.manifest)
 
 

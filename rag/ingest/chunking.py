@@ -108,7 +108,7 @@ class Links:
         self.indptr, self.indices = indptr, indices
 
     @classmethod
-    def of_pairs(cls, rows: np.ndarray, members: np.ndarray, n_rows: int) -> "Links":
+    def of_pairs(cls, rows: np.ndarray, members: np.ndarray, n_rows: int) -> Links:
         order = np.argsort(rows, kind="stable")
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
@@ -118,7 +118,7 @@ class Links:
         return {f"{name}_indptr": self.indptr, f"{name}_indices": self.indices}
 
     @classmethod
-    def of_arrays(cls, arrays, name: str) -> "Links":
+    def of_arrays(cls, arrays, name: str) -> Links:
         return cls(arrays[f"{name}_indptr"], arrays[f"{name}_indices"])
 
     def __getitem__(self, row: int) -> list[int]:

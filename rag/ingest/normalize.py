@@ -75,7 +75,7 @@ class SearchForms:
         self.spans, self.codes, self.offsets = spans, codes, offsets
 
     @classmethod
-    def of(cls, forms: dict[str, SearchForm]) -> "SearchForms":
+    def of(cls, forms: dict[str, SearchForm]) -> SearchForms:
         spans, position = {}, 0
         for doc_id, form in forms.items():
             spans[doc_id] = (position, position + len(form.text))
@@ -95,7 +95,7 @@ class SearchForms:
         (directory / self.SPANS).write_text(json.dumps(self.spans, ensure_ascii=False))
 
     @classmethod
-    def load(cls, directory: Path) -> "SearchForms":
+    def load(cls, directory: Path) -> SearchForms:
         spans = {doc: tuple(span) for doc, span in json.loads((directory / cls.SPANS).read_text()).items()}
         return cls(spans, np.load(directory / cls.TEXT, mmap_mode="r"), np.load(directory / cls.OFFSETS, mmap_mode="r"))
 

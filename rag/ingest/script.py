@@ -4,7 +4,7 @@ reader's own script."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import opencc
@@ -21,7 +21,7 @@ EN = "en"
 SCRIPTS = (EN, HANS, HANT)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(config: str) -> OpenCC:
     return OpenCC(config)
 

@@ -23,7 +23,13 @@ def list_documents(backend: BackendDep) -> DocumentList:
     return backend.documents()
 
 
-@router.post("", status_code=201, response_model=DocumentWritten, responses={200: {"model": DocumentWritten, "description": "replaced an existing document"}}, dependencies=[Depends(require_writer), Depends(require_json)])
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentWritten,
+    responses={200: {"model": DocumentWritten, "description": "replaced an existing document"}},
+    dependencies=[Depends(require_writer), Depends(require_json)],
+)
 def add_document(body: DocumentRequest, backend: BackendDep) -> JSONResponse:
     """Adds the document (201), or replaces the one with this id (200); answers once the index includes it."""
     result = backend.add_document(body.id, body.text)

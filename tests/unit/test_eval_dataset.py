@@ -13,7 +13,7 @@ from rag.evaluation.dataset import LANGS, load_qa
 from rag.evaluation.metrics import fold
 from rag.ingest.script import EN, HANS, HANT, detect_script
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 ITEMS = load_qa(ROOT / "eval" / "qa.jsonl")
 ANSWERABLE = [i for i in ITEMS if i.answerable]
 HOLDOUT = load_qa(ROOT / "eval" / "holdout.jsonl")

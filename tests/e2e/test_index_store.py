@@ -21,7 +21,7 @@ from rag.index.publish import IndexDir, IndexStoreError
 from rag.ingest.chunking import link_sentences
 from rag.settings import load_settings
 
-CORPUS = Path(__file__).parents[1] / "corpus"
+CORPUS = Path(__file__).parents[2] / "corpus"
 QUERIES = ["長沙簽約了多少個項目？", "港洽周什么时候开幕", "How many projects were signed in Changsha?", "成都 新项目 总投资"]
 NEW_DOC = "成都今年签约了27个新项目，总投资120亿元。项目涵盖电子信息和生物医药。"
 
@@ -163,8 +163,8 @@ def test_new_normaliser_or_chunker_code_makes_the_index_stale(corpus, tmp_path, 
 
 
 def test_build_index_creates_a_missing_index_folder(tmp_path, embedder):
-    from rag.ingest.corpus import Corpus, Document
     from rag.index.build import build_index
+    from rag.ingest.corpus import Corpus, Document
 
     corpus = Corpus([Document("a.txt", "长沙签约了16个项目。", "digest")], {})
     build_index(corpus, tmp_path / "deep" / "index", load_settings(), embedder)

@@ -8,7 +8,7 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.normalize import normalize_query, search_form
 from rag.ingest.repair import undoubled
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 PDF_DOC = "002_3f6590adb7d43881.txt"
 
 

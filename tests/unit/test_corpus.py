@@ -9,7 +9,7 @@ from rag.ingest.corpus import CorpusError, load_corpus, read_document
 from rag.ingest.normalize import search_form
 from rag.ingest.script import s2t
 
-CORPUS = Path(__file__).parents[1] / "corpus"
+CORPUS = Path(__file__).parents[2] / "corpus"
 SIMPLIFIED = (CORPUS / "001_e07e39b34995dd8d.txt").read_text(encoding="utf-8")[:3000]
 TRADITIONAL = s2t(SIMPLIFIED)
 

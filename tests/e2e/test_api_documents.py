@@ -16,7 +16,7 @@ from rag.index.lifecycle import update_index
 from rag.index.publish import IndexDir
 from rag.settings import load_settings
 
-CORPUS = Path(__file__).parents[1] / "corpus"
+CORPUS = Path(__file__).parents[2] / "corpus"
 KEY = "s3cret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 NEW = {"id": "chengdu.txt", "text": "成都今年签约了27个新项目，总投资120亿元。项目涵盖电子信息和生物医药。"}

@@ -143,3 +143,17 @@ def test_chat_page_is_served(client):
     response = client.get("/")
     assert response.status_code == 200 and "text/html" in response.headers["content-type"]
     assert "/v1/chat/completions" in response.text
+
+
+def test_every_route_documents_its_response_model(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            success = operation["responses"].get("200") or operation["responses"]["201"]
+            assert "$ref" in success["content"]["application/json"]["schema"], (method, path)
+
+
+def test_absent_fields_are_left_out_and_a_missing_answer_is_null(client):
+    body = client.post("/v1/ask", json={"question": "巴黎明天的天气怎么样？"}).json()
+    assert body["abstained"] and body["answer"] is None and "answer_source" not in body and body["message"]
+    assert set(body["evidence"]) == {"standout", "support", "unknown_names", "unmatched_words"}

@@ -15,7 +15,7 @@ from rag.results import Evidence
 from rag.search.retriever import Method
 from rag.settings import load_settings
 
-CORPUS = Path(__file__).parents[1] / "corpus"
+CORPUS = Path(__file__).parents[2] / "corpus"
 
 
 def test_citations_quote_the_original_exactly(engine):

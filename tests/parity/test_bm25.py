@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from rag.ingest.chunking import chunk_document
 from rag.index.bm25 import BM25
-from rag.ingest.tokenization import bigram_tokens, jieba_tokens
+from rag.ingest.chunking import chunk_document
 from rag.ingest.normalize import normalize_query, search_form
+from rag.ingest.tokenization import bigram_tokens, jieba_tokens
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 QUERIES = ["长沙签约项目", "湖南省投資環境報告", "Mini-LED 2024年 产能", "香港在湘投资", "衡阳 新引进 重大招商项目", "no such words"]
 
 
@@ -35,6 +35,7 @@ def test_scores_and_rankings_match_rank_bm25(chunks, tokenize):
         positive = np.flatnonzero(expected > 0)
         top = positive[np.lexsort((positive, -expected[positive]))][:10]
         assert list(ids) == list(top)
+        np.testing.assert_allclose(scores, expected[top], rtol=1e-5, atol=1e-5)
 
 
 def test_save_and_load_round_trip(tmp_path, chunks):

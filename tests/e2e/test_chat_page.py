@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOT = Path(__file__).parents[1] / "eval" / "reports" / "chat_page.png"
+SCREENSHOT = Path(__file__).parents[2] / "eval" / "reports" / "chat_page.png"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
 
 
