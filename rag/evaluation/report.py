@@ -21,6 +21,26 @@ def table_rows(report: dict) -> list[list[str]]:
     return rows
 
 
+METHOD_NAMES = {"bm25": "BM25", "dense": "dense", "hybrid": "hybrid"}
+MARKDOWN = (("Hit@1", "hit@1"), ("Hit@5", "hit@5"), ("Hit@10", "hit@10"), ("MRR@10", "mrr@10"), ("answer acc.", "answer_accuracy"))
+
+
+def markdown_table(report: dict) -> str:
+    """The README's quality table: every method and scope, quality only (latency varies run to
+    run; quality does not). The shipped method is in bold."""
+    header = ["method", "scope", *(name for name, _ in MARKDOWN), "abstain P / R"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for scope in ["all", *report["langs"]]:
+        for method in report["methods"]:
+            s = report["summary"][method][scope]
+            name = METHOD_NAMES.get(method, method)
+            cells = [f"**{name}**" if method == report["shipped"] else name, scope, *(f"{s[key]:.3f}" for _, key in MARKDOWN)]
+            precision, recall = s["abstain_precision"], s["abstain_recall"]
+            cells.append("" if precision != precision or recall != recall else f"{precision:.2f} / {recall:.2f}")  # nan: no abstention to judge
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def print_table(report: dict) -> None:
     header = ["method", "scope", "n", *(SHORT.get(c, c) for c in COLUMNS)]
     rows = table_rows(report)
