@@ -61,12 +61,13 @@ def main() -> int:
     return 1 if result["errors"] else 0
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(stderr=None) -> tuple[subprocess.Popen, str]:
+    """`uvicorn serve:app` on a free loopback port (settings from this process's environment)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return subprocess.Popen(command, cwd=ROOT, env={**os.environ}), f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ}, stderr=stderr), f"http://127.0.0.1:{port}"
 
 
 def wait_ready(url: str, timeout: float = 600) -> None:

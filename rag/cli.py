@@ -215,7 +215,7 @@ def run_serve(args: argparse.Namespace) -> int:
     load_corpus(settings.corpus)  # a missing corpus or model fails here, before the server starts
     Embedder.of(settings)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False)  # the app logs each request itself (rag/api/guard.py)
     return 0
 
 

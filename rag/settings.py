@@ -105,9 +105,16 @@ class Settings(BaseSettings):
     abstain_unmatched: float = 0.5  # share of an English question's subject words that reach no corpus word (eval)
     # results
     k: int = Field(5, ge=1, le=MAX_K)  # citations shown by default
+    max_analysed_chars: int = Field(300, ge=20)  # of a question: bounds its cost (jieba's name tagger takes ~3 ms a character on unknown text)
     # web service
     api_key: str = Field("", description="enables document writes; required for reads with protect_reads")
     protect_reads: bool = False
+    max_body_bytes: int = Field(1 << 20, ge=1024)  # any request but a document upload (questions, chat histories)
+    max_document_body_bytes: int = Field(100 << 20, ge=1024)  # a document upload: 16M characters, JSON-escaped
+    question_queue: int = Field(16, ge=1)  # questions waiting for the answering thread; beyond, 503 and Retry-After
+    question_deadline: float = Field(30.0, gt=0)  # seconds a question may wait and run before a 503
+    rate_limit: int = Field(0, ge=0)  # requests per minute per client address; 0: no limit
+    access_log: bool = True  # one line per request: client, method, path, status, latency
     # optional answer generation by an OpenAI-compatible server (Ollama, vLLM, llama.cpp)
     llm_base_url: str = ""
     llm_model: str = "default"

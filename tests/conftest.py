@@ -3,6 +3,7 @@
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +26,12 @@ def wait_ready(client, timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
-def live_server(engine):
-    """The app under uvicorn on a free loopback port, for real HTTP clients; yields its base URL."""
+@contextmanager
+def serving(app):
+    """`app` under uvicorn on a free loopback port, for real HTTP clients; yields its base URL."""
     import httpx
     import uvicorn
 
-    from rag.api.app import create_app
-
-    app = create_app(load=lambda: engine)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
@@ -49,6 +47,17 @@ def live_server(engine):
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(engine):
+    """The app over the shared engine, served on loopback; yields its base URL."""
+    from rag.api.app import create_app
+
+    with serving(create_app(load=lambda: engine)) as base:
+        yield base

@@ -4,6 +4,7 @@ words and the names the corpus never uses."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,20 +17,27 @@ from rag.ingest.normalize import normalize_query
 from rag.ingest.script import EN, detect_script
 from rag.settings import MAX_K, MAX_QUESTION_CHARS, Settings
 
+INVISIBLE = frozenset({"Cc", "Cf", "Cs"})  # control and format characters (NUL, zero-width spaces, direction marks), lone surrogates
+
 
 class QuestionError(ValueError):
     """The question or its parameters cannot be served."""
 
 
 def validate_question(text: object, k: int) -> str:
-    """The one check of a question and its result count, for every interface; the question stripped."""
+    """The one check of a question and its result count, for every interface. Returns the question
+    without control and invisible format characters (NUL, zero-width spaces), stripped; one with
+    no letter or digit left ("？？？", "...") has nothing to search for."""
     if not isinstance(text, str) or not text.strip():
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
     if not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise QuestionError(f"k must be between 1 and {MAX_K}")
-    return text.strip()
+    visible = "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE).strip()
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in visible):
+        raise QuestionError("the question has no words to search for")
+    return visible
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,12 +78,15 @@ class QuestionAnalyser:
         self.index, self.embedder, self.settings = index, embedder, settings
 
     def analyse(self, text: str) -> Question:
+        """`text` (validated) analysed; only its first `max_analysed_chars` characters are read, which
+        bounds a question's cost (a longer one is a pasted passage; the encoder reads 512 tokens)."""
         s, index = self.settings, self.index
-        form = normalize_query(text)
-        script = detect_script(text)
+        read = text[: s.max_analysed_chars]
+        form = normalize_query(read)
+        script = detect_script(read)
         terms: dict[str, list[str]] = {}
         if s.translate_queries:
-            terms = index.bridge.translate(form) | index.bridge.names(text, index.bm25.document_frequency, s.names_per_run)
+            terms = index.bridge.translate(form) | index.bridge.names(read, index.bm25.document_frequency, s.names_per_run)
         tokens = index.tokenize(form) + [t for words in terms.values() for word in words for t in index.tokenize(word)]
         glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
         if glossary and s.translated_query_weight > 0:

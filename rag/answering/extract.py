@@ -53,6 +53,8 @@ class AnswerExtractor:
         passage = self.index.chunks[hits[best.hit_rank - 1].chunk].search_text
         evidence = gather_evidence(question, max(h.dense for h in hits), self.background, passage)
         value = question.wants_value
+        if not question.subject.groups:  # "x", "what is it?": no subject word to find an answer about
+            return Answer(evidence=evidence)
         if value and best.fit < 1:  # no sentence holds a value of the kind asked for
             return Answer(evidence=evidence)
         if too_weak(evidence, self.settings, value_found=value):

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from rag.answering.generation import Generator
 from rag.api import errors
 from rag.api.backend import Backend
+from rag.api.guard import RequestGuard
 from rag.api.routers import chat, documents, health, page, qa
 from rag.engine import Engine
 from rag.settings import Settings, load_settings
@@ -20,7 +21,7 @@ def create_app(settings: Settings | None = None, load: Callable[[], Engine] | No
     `load` replaces how the engine is opened (tests hand in a ready one)."""
     settings = settings or load_settings()
     llm = settings.llm
-    backend = Backend(load or (lambda: Engine.open(settings)), generator or (Generator(llm) if llm else None))
+    backend = Backend(load or (lambda: Engine.open(settings)), generator or (Generator(llm) if llm else None), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,8 +31,9 @@ def create_app(settings: Settings | None = None, load: Callable[[], Engine] | No
 
     app = FastAPI(title="rag", summary="Cited answers from Chinese news, in English, Simplified or Traditional Chinese.", lifespan=lifespan)
     app.state.backend = backend
-    app.state.access = settings.access
+    app.state.settings = settings
     errors.install(app)
     for module in (qa, chat, documents, health, page):
         app.include_router(module.router)
+    app.add_middleware(RequestGuard, settings=settings)
     return app

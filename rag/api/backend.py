@@ -12,21 +12,25 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from rag.analysis.question import validate_question
 from rag.answering.generation import Generator, with_generated_answer
 from rag.api.errors import ApiError
+from rag.api.questions import QuestionQueue
 from rag.api.schemas import (
     DocumentDeleted,
     DocumentInfo,
     DocumentList,
     DocumentWritten,
     Passage,
+    SkippedFile,
 )
 from rag.engine import Engine
 from rag.ingest.corpus import parse_document, remove_documents, store_document
 from rag.ingest.script import SCRIPTS, detect_script, display
 from rag.results import AskResult, SearchResult
+from rag.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 WARM_UP_QUESTION = "warm-up"
@@ -34,12 +38,13 @@ RELOAD_SECONDS = 2.0  # how often to look for a build published by another proce
 
 
 class Backend:
-    def __init__(self, load: Callable[[], Engine], generator: Generator | None = None):
+    def __init__(self, load: Callable[[], Engine], generator: Generator | None = None, settings: Settings | None = None):
+        settings = settings or load_settings()
         self._load, self.generator = load, generator
         self.engine: Engine | None = None
         self.error: str | None = None
         self.reload_error: str | None = None
-        self._lock = threading.Lock()  # one question at a time: the model already uses every core
+        self.questions = QuestionQueue(settings.question_queue, settings.question_deadline)
         self._write_lock = threading.Lock()  # one document write at a time in this process
         self._stop = threading.Event()
 
@@ -49,6 +54,7 @@ class Backend:
 
     def stop(self) -> None:
         self._stop.set()
+        self.questions.stop()
 
     def _watch(self) -> None:
         while not self._stop.wait(RELOAD_SECONDS):
@@ -93,18 +99,18 @@ class Backend:
             raise ApiError(503, detail, "service_unavailable")
         return self.engine
 
-    def ask(self, question: str, k: int | None) -> AskResult:
+    async def ask(self, question: str, k: int | None) -> AskResult:
         validate_question(question, 1 if k is None else k)  # a bad question is a 422 even while the index loads
         engine = self.ready_engine()
-        with self._lock:
-            result = engine.ask(question, k)
-        return with_generated_answer(result, self.generator)
+        result = await self.questions.run(lambda: engine.ask(question, k), cost=len(question))
+        if self.generator is None:
+            return with_generated_answer(result, None)
+        return await run_in_threadpool(with_generated_answer, result, self.generator)  # a network wait: not on the question thread
 
-    def search(self, query: str, k: int | None) -> SearchResult:
+    async def search(self, query: str, k: int | None) -> SearchResult:
         validate_question(query, 1 if k is None else k)
         engine = self.ready_engine()
-        with self._lock:
-            return engine.search(query, k)
+        return await self.questions.run(lambda: engine.search(query, k), cost=len(query))
 
     def passage(self, doc_id: str, start: int, end: int, script: str, context: int) -> Passage:
         """The cited span of a document with some text either side, in the reader's script."""
@@ -121,9 +127,11 @@ class Backend:
 
     def documents(self) -> DocumentList:
         index = self.ready_engine().index
-        corpus = index.manifest.get("corpus", {})
-        rows = [DocumentInfo(id=d, chars=len(text), chunks=len(index.doc_chunks.get(d, [])), sha256=corpus.get(d)) for d, text in index.documents.items()]
-        return DocumentList(documents=rows)
+        manifest = index.manifest
+        corpus, notes = manifest.get("corpus", {}), manifest.get("notes", {})
+        rows = [DocumentInfo(id=d, chars=len(text), chunks=len(index.doc_chunks.get(d, [])), sha256=corpus.get(d), notes=notes.get(d, [])) for d, text in index.documents.items()]
+        skipped = [SkippedFile(id=name, reason=why) for name, why in manifest.get("skipped_reasons", {}).items()]
+        return DocumentList(documents=rows, skipped=skipped)
 
     def add_document(self, doc_id: str, text: str) -> DocumentWritten:
         """Adds the document, or replaces the one with this id; returns once the index includes it."""

@@ -78,10 +78,17 @@ class DocumentInfo(BaseModel):
     chars: int
     chunks: int
     sha256: str | None
+    notes: list[str] = Field(default_factory=list, description="what reading the file repaired (undecodable bytes)")
+
+
+class SkippedFile(BaseModel):
+    id: str
+    reason: str = Field(description="why the file is not searchable: binary, a symbolic link, an unknown encoding, too large")
 
 
 class DocumentList(BaseModel):
     documents: list[DocumentInfo]
+    skipped: list[SkippedFile] = Field(default_factory=list, description="files of the corpus folder that are not indexed")
 
 
 class DocumentWritten(BaseModel):
@@ -109,6 +116,7 @@ class Readiness(BaseModel):
     reload_error: str | None = Field(default=None, description="still serving the previous index, because of this")
     documents: int | None = None
     chunks: int | None = None
+    skipped: list[SkippedFile] | None = None
 
 
 class AnswerExtras(Result):

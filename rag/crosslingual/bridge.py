@@ -13,7 +13,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from functools import cache
 from itertools import product
 from pathlib import Path
 
@@ -101,11 +103,9 @@ class Bridge:
         too the corpus's two-character words with their glosses (compounds) and the readings of
         its characters (names). An English key keeps its `per_term` strongest Chinese words that
         reach `keep` times the best one's strength (settings `bridge_per_term`, `bridge_keep`)."""
-        entries = _parse(source or cedict_path())
-        known, chars = occurring_words(texts, {e[0] for e in entries if CJK_WORD.match(e[0])})
-        glosses: dict[str, list[str]] = {}
-        for simplified, _, gloss_list in entries:
-            glosses.setdefault(simplified, []).extend(gloss_list)
+        dictionary = load_dictionary(source or cedict_path())
+        entries, glosses = dictionary.entries, dictionary.glosses
+        known, chars = occurring_words(texts, dictionary.headwords)
         scores: dict[str, dict[str, float]] = {}
         for simplified, pinyin, gloss_list in entries:
             if simplified not in known:
@@ -187,7 +187,7 @@ class Bridge:
         return cls(payload["table"], payload["compounds"], payload["readings"])
 
 
-def occurring_words(texts: Iterable[str], words: set[str]) -> tuple[set[str], set[str]]:
+def occurring_words(texts: Iterable[str], words: Collection[str]) -> tuple[set[str], set[str]]:
     """Which of `words` occur in `texts` (every substring of up to MAX_WORD characters is looked
     up), and which Han characters, over at most SCAN_CHARS characters: a sample is plenty to know
     a large corpus's words."""
@@ -217,6 +217,25 @@ def _readings(entries: list[tuple[str, str, list[str]]], chars: set[str]) -> dic
             if syllable:
                 readings.setdefault(syllable, set()).add(simplified)
     return {syllable: "".join(sorted(found)) for syllable, found in readings.items()}
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """CC-CEDICT, parsed once per process: half a second of Python that a server would otherwise
+    spend on every document write, holding up the requests it serves meanwhile. Read only."""
+
+    entries: list[tuple[str, str, list[str]]]  # (simplified, pinyin, glosses) in file order
+    glosses: dict[str, list[str]]  # simplified headword -> the glosses of all its entries
+    headwords: frozenset[str]  # headwords of two or more Han characters
+
+
+@cache
+def load_dictionary(path: Path) -> Dictionary:
+    entries = _parse(path)
+    glosses: dict[str, list[str]] = {}
+    for simplified, _, gloss_list in entries:
+        glosses.setdefault(simplified, []).extend(gloss_list)
+    return Dictionary(entries, glosses, frozenset(e[0] for e in entries if CJK_WORD.match(e[0])))
 
 
 def _parse(path: Path) -> list[tuple[str, str, list[str]]]:

@@ -71,6 +71,8 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
         "pipeline": pipeline_digest(),
         "corpus": {d.doc_id: d.sha256 for d in docs},
         "skipped": corpus.skipped,
+        "skipped_reasons": corpus.reasons,  # shown on /readyz and /v1/documents
+        "notes": {d.doc_id: list(d.notes) for d in docs if d.notes},
         "chunks": len(chunks),
         "reused_documents": len(kept),
     }

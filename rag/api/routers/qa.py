@@ -6,23 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from rag.api.auth import require_reader
 from rag.api.backend import BackendDep
 from rag.api.routers.content_type import require_json
 from rag.api.schemas import K_DOC, QUESTION_DOC, AskRequest, Passage
 from rag.results import AskResult, SearchResult
 
-router = APIRouter(prefix="/v1", tags=["questions"], dependencies=[Depends(require_reader)])
+router = APIRouter(prefix="/v1", tags=["questions"])
 
 
 @router.post("/ask", response_model=AskResult, dependencies=[Depends(require_json)])
-def ask(body: AskRequest, backend: BackendDep) -> AskResult:
-    return backend.ask(body.question, body.k)
+async def ask(body: AskRequest, backend: BackendDep) -> AskResult:
+    return await backend.ask(body.question, body.k)
 
 
 @router.get("/search", response_model=SearchResult)
-def search(backend: BackendDep, q: Annotated[str, Query(description=QUESTION_DOC)], k: Annotated[int, Query(description=K_DOC)] = 5) -> SearchResult:
-    return backend.search(q, k)
+async def search(backend: BackendDep, q: Annotated[str, Query(description=QUESTION_DOC)], k: Annotated[int, Query(description=K_DOC)] = 5) -> SearchResult:
+    return await backend.search(q, k)
 
 
 @router.get("/passage", response_model=Passage)
