@@ -28,15 +28,17 @@ import numpy as np
 from load_ask import ROOT, machine, start_server, wait_ready
 
 KEY = "soak-key"
-CLIENTS = json.loads(os.environ.get("SOAK_CLIENTS", "null")) or {"normal": 10, "adversarial": 3, "writer": 2, "search": 1}  # 16 clients
+CLIENTS = "normal=10,adversarial=3,writer=2,search=1"  # 16 clients
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--clients", default=CLIENTS, help=f"clients of each kind (default {CLIENTS})")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
     args = parser.parse_args()
+    clients = {kind: int(n) for kind, _, n in (part.partition("=") for part in args.clients.split(","))}
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
@@ -46,13 +48,13 @@ def main() -> int:
         server, url = start_server(stderr=log)
         try:
             wait_ready(url)
-            result = asyncio.run(soak(url, server.pid, questions, args.seconds, random.Random(args.seed)))
+            result = asyncio.run(soak(url, server.pid, questions, args.seconds, random.Random(args.seed), clients))
         finally:
             server.terminate()
             server.wait(timeout=30)
             log.close()
         result["access_log_lines"] = sum('" ' in line and line.rstrip().endswith(" ms") for line in (Path(tmp) / "server.log").read_text().splitlines())
-    result.update(seconds=args.seconds, clients=CLIENTS, machine=machine())
+    result.update(seconds=args.seconds, clients=clients, machine=machine())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     args.out.with_suffix(".md").write_text(markdown(result))
@@ -60,7 +62,7 @@ def main() -> int:
     return 1 if result["server_errors"] or result["transport_errors"] else 0
 
 
-async def soak(url: str, pid: int, questions: list[str], seconds: float, rng: random.Random) -> dict:
+async def soak(url: str, pid: int, questions: list[str], seconds: float, rng: random.Random, clients: dict[str, int]) -> dict:
     stop = time.monotonic() + seconds
     records: list[tuple[str, int, float]] = []  # kind, status (0: transport error), ms
     health: list[float] = []
@@ -109,10 +111,10 @@ async def soak(url: str, pid: int, questions: list[str], seconds: float, rng: ra
                 await asyncio.sleep(1)
 
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=32)) as http:
-        tasks = [normal(http) for _ in range(CLIENTS["normal"])]
-        tasks += [adversarial(http) for _ in range(CLIENTS["adversarial"])]
-        tasks += [writer(http, n) for n in range(CLIENTS["writer"])]
-        tasks += [search(http) for _ in range(CLIENTS["search"])]
+        tasks = [normal(http) for _ in range(clients.get("normal", 0))]
+        tasks += [adversarial(http) for _ in range(clients.get("adversarial", 0))]
+        tasks += [writer(http, n) for n in range(clients.get("writer", 0))]
+        tasks += [search(http) for _ in range(clients.get("search", 0))]
         await asyncio.gather(probe(), *tasks)
     return summarize(records, health, rss)
 

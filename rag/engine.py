@@ -13,7 +13,7 @@ from rag.answering.messages import abstain_message
 from rag.embedding.model import Embedder
 from rag.index.format import mismatch
 from rag.index.index import Index
-from rag.index.lifecycle import load_index, open_index, update_index
+from rag.index.lifecycle import load_index, open_index, update_in_child, update_index
 from rag.index.publish import IndexDir, IndexStoreError
 from rag.ingest.script import display
 from rag.results import AnswerSource, AskResult, Citation, SearchResult
@@ -44,10 +44,14 @@ class Engine:
         embedder = Embedder.of(settings)
         return cls(open_index(settings.corpus, settings.index, settings, embedder, rebuild), embedder, settings, settings.corpus, settings.index)
 
-    def updated(self, change: Callable[[], object]) -> Engine:
-        """A new engine after `change` to the corpus folder; this one keeps answering meanwhile."""
+    def updated(self, change: Callable[[], object], in_child: bool = False) -> Engine:
+        """A new engine after `change` to the corpus folder; this one keeps answering meanwhile.
+        `in_child`: build in a child process (a server does, to keep its requests flowing)."""
         if self.corpus_dir is None or self.index_dir is None:
             raise IndexStoreError("this engine serves a fixed index and cannot be updated")
+        if in_child:
+            update_in_child(self.corpus_dir, self.index_dir, self.settings, change)
+            return self._over(load_index(self.index_dir, self.settings))
         return self._over(update_index(self.corpus_dir, self.index_dir, self.settings, self.embedder, change))
 
     def reloaded(self) -> Engine | None:

@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     abstain_unmatched: float = 0.5  # share of an English question's subject words that reach no corpus word (eval)
     # results
     k: int = Field(5, ge=1, le=MAX_K)  # citations shown by default
-    max_analysed_chars: int = Field(300, ge=20)  # of a question: bounds its cost (jieba's name tagger takes ~3 ms a character on unknown text)
+    max_analysed_chars: int = Field(300, ge=20)  # of a question: bounds its cost (the encoder reads 512 tokens anyway)
+    max_name_scan_chars: int = Field(64, ge=8)  # of a Chinese question, read by jieba's name tagger: ~3 ms a character on unknown text, holding the GIL
     # web service
     api_key: str = Field("", description="enables document writes; required for reads with protect_reads")
     protect_reads: bool = False
@@ -143,6 +144,14 @@ class Settings(BaseSettings):
         """The tunable values, JSON-ready (paths and secrets left out), for manifests and reports."""
         secret = {"api_key", "llm_api_key", "corpus", "index", "cache_dir"}
         return {k: _plain(v) for k, v in self.model_dump().items() if k not in secret}
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as `RAG_*` variables: what a child process needs to build alike."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                env[f"RAG_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(_plain(value))
+        return env
 
     @property
     def llm(self) -> LLMSettings | None:

@@ -96,6 +96,6 @@ class QuestionAnalyser:
             vector = search_vector = self.embedder.embed_queries([form])[0]
         subject = SubjectTerms(form, terms, lambda word: index.rarity(word, s.min_rarity))
         chinese = script != EN
-        names = unknown_names(form, index.indexed) if chinese else ()
+        names = unknown_names(form[: s.max_name_scan_chars], index.indexed) if chinese else ()
         unmatched, share = ((), 0.0) if chinese else unmatched_words(subject, index.indexed)
         return Question(text, script, form, terms, tokens, vector, search_vector, frozenset(expected_types(form)), subject, names, unmatched, share)

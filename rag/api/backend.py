@@ -30,7 +30,7 @@ from rag.engine import Engine
 from rag.ingest.corpus import parse_document, remove_documents, store_document
 from rag.ingest.script import SCRIPTS, detect_script, display
 from rag.results import AskResult, SearchResult
-from rag.settings import Settings, load_settings
+from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
 WARM_UP_QUESTION = "warm-up"
@@ -38,17 +38,18 @@ RELOAD_SECONDS = 2.0  # how often to look for a build published by another proce
 
 
 class Backend:
-    def __init__(self, load: Callable[[], Engine], generator: Generator | None = None, settings: Settings | None = None):
-        settings = settings or load_settings()
+    def __init__(self, load: Callable[[], Engine], generator: Generator | None, settings: Settings):
         self._load, self.generator = load, generator
         self.engine: Engine | None = None
         self.error: str | None = None
         self.reload_error: str | None = None
         self.questions = QuestionQueue(settings.question_queue, settings.question_deadline)
+        self.max_analysed = settings.max_analysed_chars  # what a question's cost grows with
         self._write_lock = threading.Lock()  # one document write at a time in this process
         self._stop = threading.Event()
 
     def start(self) -> None:
+        self.questions.start()
         threading.Thread(target=self._open, name="rag-load", daemon=True).start()
         threading.Thread(target=self._watch, name="rag-reload", daemon=True).start()
 
@@ -102,7 +103,7 @@ class Backend:
     async def ask(self, question: str, k: int | None) -> AskResult:
         validate_question(question, 1 if k is None else k)  # a bad question is a 422 even while the index loads
         engine = self.ready_engine()
-        result = await self.questions.run(lambda: engine.ask(question, k), cost=len(question))
+        result = await self.questions.run(lambda: engine.ask(question, k), cost=min(len(question), self.max_analysed))
         if self.generator is None:
             return with_generated_answer(result, None)
         return await run_in_threadpool(with_generated_answer, result, self.generator)  # a network wait: not on the question thread
@@ -110,7 +111,7 @@ class Backend:
     async def search(self, query: str, k: int | None) -> SearchResult:
         validate_question(query, 1 if k is None else k)
         engine = self.ready_engine()
-        return await self.questions.run(lambda: engine.search(query, k), cost=len(query))
+        return await self.questions.run(lambda: engine.search(query, k), cost=min(len(query), self.max_analysed))
 
     def passage(self, doc_id: str, start: int, end: int, script: str, context: int) -> Passage:
         """The cited span of a document with some text either side, in the reader's script."""
@@ -159,7 +160,7 @@ class Backend:
         self._corpus()
         with self._write_lock:
             self._reload()  # start from the newest build, whoever published it
-            engine = self.ready_engine().updated(change)
+            engine = self.ready_engine().updated(change, in_child=True)  # the build runs beside the server, not in it
             self._switch(engine)
         return engine
 

@@ -4,6 +4,9 @@ bring it up to date as the one writer."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +65,20 @@ def update_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder
         todo = total - (len(previous.unchanged(corpus.documents)) if previous else 0)
         logger.info("building index in %s (%s; %d of %d documents to process)", index_dir, reason, todo, total)
         return build_index(corpus, index_dir, settings, embedder, previous)
+
+
+def update_in_child(corpus_dir: Path, index_dir: Path, settings: Settings, change: Callable[[], object]) -> None:
+    """`update_index`, its build in a child process (`rag index`). A server calls this: a build is
+    seconds of Python, and in the server's own process it would hold the GIL against the requests
+    being served (health probes stalled 150-300 ms beside a question thread). The change is
+    applied under the index lock first; the child then takes the lock and builds what is stale."""
+    with IndexDir(index_dir).lock():
+        change()
+    environment = {**os.environ, **settings.as_environment(), "RAG_CORPUS": str(corpus_dir), "RAG_INDEX": str(index_dir)}
+    done = subprocess.run([sys.executable, "-m", "rag", "index", "--quiet"], env=environment, capture_output=True, text=True)
+    if done.returncode:
+        why = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        raise IndexStoreError(f"the index build failed: {why[0].removeprefix('rag: error: ')}")
 
 
 def reusable_index(index_dir: Path, settings: Settings, model_id: str) -> Index | None:

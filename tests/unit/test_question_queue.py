@@ -15,6 +15,7 @@ def test_questions_run_one_at_a_time_shortest_first():
 
     async def scenario():
         queue = QuestionQueue(limit=10, deadline=10)
+        queue.start()
         first = asyncio.ensure_future(queue.run(lambda: (gate.wait(5), order.append("first")), cost=50))
         await asyncio.sleep(0.05)  # the first one is running and holds the thread
         waiting = [asyncio.ensure_future(queue.run(lambda c=c: order.append(c), cost=c)) for c in (900, 5, 300, 5)]
@@ -30,6 +31,7 @@ def test_questions_run_one_at_a_time_shortest_first():
 def test_a_full_queue_and_a_missed_deadline_are_503s_with_retry_after():
     async def scenario():
         queue = QuestionQueue(limit=1, deadline=0.3)
+        queue.start()
         slow = [asyncio.ensure_future(queue.run(lambda: time.sleep(0.5), cost=1)) for _ in range(2)]
         await asyncio.sleep(0.05)
         with pytest.raises(ApiError) as full:
@@ -47,6 +49,7 @@ def test_a_full_queue_and_a_missed_deadline_are_503s_with_retry_after():
 def test_an_error_in_a_question_reaches_its_request_and_the_queue_goes_on():
     async def scenario():
         queue = QuestionQueue(limit=5, deadline=5)
+        queue.start()
         with pytest.raises(ZeroDivisionError):
             await queue.run(lambda: 1 / 0, cost=1)
         answer = await queue.run(lambda: 42, cost=1)
@@ -54,3 +57,20 @@ def test_an_error_in_a_question_reaches_its_request_and_the_queue_goes_on():
         return answer, queue.pending
 
     assert asyncio.run(scenario()) == (42, 0)
+
+
+def test_a_long_question_waits_a_bounded_while_not_for_ever():
+    order = []
+
+    async def scenario():
+        queue = QuestionQueue(limit=100, deadline=10)
+        queue.start()
+        jobs = [asyncio.ensure_future(queue.run(lambda: (time.sleep(0.02), order.append("long")), cost=30))]  # its turn: 0.3 s on
+        for i in range(40):  # short questions keep arriving for ~1.2 s, more than the thread can take
+            jobs.append(asyncio.ensure_future(queue.run(lambda i=i: (time.sleep(0.05), order.append(i)), cost=1)))
+            await asyncio.sleep(0.03)
+        await asyncio.gather(*jobs)
+        queue.stop()
+
+    asyncio.run(scenario())
+    assert 0 < order.index("long") < 30  # after the short ones that came in its first 0.3 s, before the rest

@@ -72,3 +72,10 @@ def test_llm_and_access_views(monkeypatch):
     monkeypatch.setenv("RAG_LLM_BASE_URL", " http://localhost:11434/v1/ ")
     assert load_settings().llm.base_url == "http://localhost:11434/v1"
     assert load_settings(api_key="k", protect_reads=True).access.protect_reads
+
+
+def test_settings_travel_to_a_child_process_through_the_environment(monkeypatch):
+    settings = load_settings(chunk_size=150, fusion="weighted", translate_queries=False, corpus=Path("/data/news"), api_key="k")
+    for name, value in settings.as_environment().items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == settings
