@@ -81,7 +81,7 @@ class Engine:
         k = self.settings.k if k is None else k
         clock = Stopwatch()
         question = self.analyse(text, k)
-        clock.lap("embed")
+        clock.lap("analyse")  # script, bridge, tokens, embeddings, answer kinds, subject words
         return self.answer(question, k, method, clock)
 
     def answer(self, question: Question, k: int, method: Method = Method.HYBRID, clock: Stopwatch | None = None) -> AskResult:

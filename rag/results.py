@@ -25,9 +25,6 @@ class Result(BaseModel):
         data = handler(self)
         return {k: v for k, v in data.items() if v is not None or k in self.keep_null}
 
-    def to_json(self) -> str:
-        return self.model_dump_json()
-
 
 class Citation(Result):
     rank: int = Field(description="1-based position in the list")

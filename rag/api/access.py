@@ -42,15 +42,13 @@ def key_is_valid(headers: Mapping[str, str], access: AccessSettings) -> bool:
     return bool(access.api_key and key) and hmac.compare_digest(key.encode(), access.api_key.encode())
 
 
-def refusal(method: str, path: str, headers: Mapping[str, str], access: AccessSettings) -> ApiError | None:
-    """Why this request may not proceed, or None."""
+def refusal(method: str, path: str, headers: Mapping[str, str], key_valid: bool, access: AccessSettings) -> ApiError | None:
+    """Why this request may not proceed, or None (`key_valid`: what `key_is_valid` said of it)."""
     required = need(method, path, access)
-    if required is Need.NOTHING:
+    if required is Need.NOTHING or key_valid:
         return None
     if required is Need.WRITER and not access.api_key:
         return ApiError(403, "document changes are disabled on this server: start it with RAG_API_KEY set", "permission_denied")
     if not presented_key(headers):
         return ApiError(401, "send the API key as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'", "authentication_error")
-    if not key_is_valid(headers, access):
-        return ApiError(401, "the API key is not valid", "authentication_error")
-    return None
+    return ApiError(401, "the API key is not valid", "authentication_error")

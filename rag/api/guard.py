@@ -44,8 +44,9 @@ class RequestGuard:
 
         try:
             headers = Headers(scope=scope)
-            scope.setdefault("state", {})["key_valid"] = key_is_valid(headers, self.settings.access)
-            error = self._refusal(scope, headers)
+            key_valid = key_is_valid(headers, self.settings.access)
+            scope.setdefault("state", {})["key_valid"] = key_valid  # /readyz shows its counts to key holders
+            error = self._refusal(scope, headers, key_valid)
             if error is not None:
                 await error_response(error.status, error.message, error.kind, error.headers)(scope, receive, sending)
             else:
@@ -55,12 +56,12 @@ class RequestGuard:
                 client = _client(scope)
                 logger.info('%s "%s %s" %d %.1f ms', client, scope["method"], scope["path"], status[0] or 500, (time.perf_counter() - started) * 1000)
 
-    def _refusal(self, scope: Scope, headers: Headers) -> ApiError | None:
+    def _refusal(self, scope: Scope, headers: Headers, key_valid: bool) -> ApiError | None:
         method, path = scope["method"], scope["path"]
         limited = self._rate_limited(_client(scope), path)
         if limited is not None:
             return limited
-        denied = refusal(method, path, headers, self.settings.access)
+        denied = refusal(method, path, headers, key_valid, self.settings.access)
         if denied is not None:
             return denied
         declared = headers.get("content-length", "")
