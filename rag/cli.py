@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.analysis.question import QuestionError, validate_question
@@ -154,12 +155,16 @@ def run_add(args: argparse.Namespace) -> int:
         for doc_id, raw in documents.items():
             store_document(settings.corpus, doc_id, raw)
 
-    return _report(update_index(settings.corpus, settings.index, settings, Embedder.of(settings), change=store), settings)
+    return _changed(settings, store)
 
 
 def run_remove(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    change = lambda: remove_documents(settings.corpus, args.doc_ids)
+    return _changed(settings, lambda: remove_documents(settings.corpus, args.doc_ids))
+
+
+def _changed(settings: Settings, change: Callable[[], object]) -> int:
+    """Apply `change` to the corpus folder as the index's one writer, update the index, report."""
     return _report(update_index(settings.corpus, settings.index, settings, Embedder.of(settings), change=change), settings)
 
 

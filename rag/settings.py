@@ -55,7 +55,7 @@ INDEX_KEYS = (
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid", use_enum_values=False)
+    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid")
 
     # where things live
     corpus: Path = Field(Path("corpus"), description="folder of .txt/.md articles")

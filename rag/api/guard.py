@@ -29,6 +29,7 @@ PROBES = frozenset({"/healthz", "/readyz"})  # never rate limited: orchestrators
 class RequestGuard:
     def __init__(self, app: ASGIApp, settings: Settings):
         self.app, self.settings = app, settings
+        self.access = settings.access  # built once, read on every request
         self.recent: dict[str, deque[float]] = {}  # client -> times of its requests in the window
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -44,7 +45,7 @@ class RequestGuard:
 
         try:
             headers = Headers(scope=scope)
-            key_valid = key_is_valid(headers, self.settings.access)
+            key_valid = key_is_valid(headers, self.access)
             scope.setdefault("state", {})["key_valid"] = key_valid  # /readyz shows its counts to key holders
             error = self._refusal(scope, headers, key_valid)
             if error is not None:
@@ -61,7 +62,7 @@ class RequestGuard:
         limited = self._rate_limited(_client(scope), path)
         if limited is not None:
             return limited
-        denied = refusal(method, path, headers, key_valid, self.settings.access)
+        denied = refusal(method, path, headers, key_valid, self.access)
         if denied is not None:
             return denied
         declared = headers.get("content-length", "")
