@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     ivf_nprobe: int = 32  # inverted lists searched per query
     pq_max_bytes: int = 64  # IVF-PQ code size per vector: one-byte codes of at least 4 dims each
     pq_train_per_list: int = 256  # IVF-PQ training vectors per inverted list
+    # English questions: the learned map (rag/crosslingual/query_map.py), bundled model only
+    query_map: bool = True
     # English questions: Chinese BM25 terms from the dictionary bridge (eval)
     translate_queries: bool = True
     translated_query_weight: float = Field(0.3, ge=0)  # bridged words' embedding blended into the question's for ranking (eval)
@@ -87,10 +89,10 @@ class Settings(BaseSettings):
     bridge_keep: float = Field(0.75, ge=0, le=1)  # ... within this share of the best one's strength
     names_per_run: int = Field(2, ge=1)  # corpus spellings kept per romanised name (rag/crosslingual/names.py)
     # hybrid (eval)
-    fusion: Fusion = Fusion.RRF
+    fusion: Fusion = Fusion.WEIGHTED
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0)
-    lexical_weight: float = Field(1.5, ge=0)  # 1.25-1.75 equal on dev + holdout; 1.0 ranks English hits lower
+    lexical_weight: float = Field(0.75, ge=0)
     candidates: int = Field(50, ge=1)
     # answers (eval)
     answer_chunks: int = Field(3, ge=1)
@@ -121,6 +123,8 @@ class Settings(BaseSettings):
     llm_model: str = "default"
     llm_api_key: str = ""
     llm_timeout: float = Field(20.0, gt=0)  # seconds before falling back to the extractive answer
+    llm_translate_queries: bool = True  # with a server: English questions also searched in its Chinese translation
+    llm_translate_timeout: float = Field(3.0, gt=0)  # seconds before searching the question as asked
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -5,12 +5,14 @@ words and the names the corpus never uses."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.analysis.kinds import expected_types, wants_value
 from rag.analysis.subject import SubjectTerms, unknown_names, unmatched_words
+from rag.crosslingual.query_map import shipped_map
+from rag.crosslingual.translation import QueryTranslator
 from rag.embedding.model import Embedder
 from rag.index.index import Index
 from rag.ingest.normalize import normalize_query
@@ -54,6 +56,17 @@ class Question:
     unknown_names: tuple[str, ...]  # names no passage contains (Chinese questions only)
     unmatched: tuple[str, ...]  # subject words that reach no corpus word (English questions only)
     unmatched_share: float
+    translation: str | None = None  # an English question in Chinese, by the configured language model
+    translation_tokens: tuple[str, ...] = ()
+    translation_vector: np.ndarray | None = None
+
+    @property
+    def searches(self) -> list[tuple[list[str], np.ndarray]]:
+        """(BM25 tokens, dense vector) per form the question is searched in: as asked, and translated."""
+        forms = [(self.tokens, self.search_vector)]
+        if self.translation_vector is not None:
+            forms.append((list(self.translation_tokens), self.translation_vector))
+        return forms
 
     @property
     def chinese(self) -> bool:
@@ -76,6 +89,8 @@ class QuestionAnalyser:
 
     def __init__(self, index: Index, embedder: Embedder, settings: Settings):
         self.index, self.embedder, self.settings = index, embedder, settings
+        self.query_map = shipped_map(settings.model) if settings.query_map else None
+        self.translator = QueryTranslator.of(settings)
 
     def analyse(self, text: str) -> Question:
         """`text` (validated) analysed; only its first `max_analysed_chars` characters are read, which
@@ -89,13 +104,26 @@ class QuestionAnalyser:
             terms = index.bridge.translate(form) | index.bridge.names(read, index.bm25.document_frequency, s.names_per_run)
         tokens = index.tokenize(form) + [t for words in terms.values() for word in words for t in index.tokenize(word)]
         glossary = " ".join(dict.fromkeys(word for words in terms.values() for word in words))
-        if glossary and s.translated_query_weight > 0:
-            vector, translated = self.embedder.embed_queries([form, glossary])
-            search_vector = blend(vector, translated, s.translated_query_weight)
-        else:
-            vector = search_vector = self.embedder.embed_queries([form])[0]
+        blended = bool(glossary) and s.translated_query_weight > 0
+        vectors = self.embedder.embed_queries([form, glossary] if blended else [form])
+        vector = search_vector = vectors[0]
+        if script == EN and self.query_map is not None:
+            search_vector = self.query_map.apply(vector)
+        if blended:
+            search_vector = blend(search_vector, vectors[1], s.translated_query_weight)
         subject = SubjectTerms(form, terms, lambda word: index.rarity(word, s.min_rarity))
         chinese = script != EN
         names = unknown_names(form[: s.max_name_scan_chars], index.indexed) if chinese else ()
         unmatched, share = ((), 0.0) if chinese else unmatched_words(subject, index.indexed)
-        return Question(text, script, form, terms, tokens, vector, search_vector, frozenset(expected_types(form)), subject, names, unmatched, share)
+        question = Question(text, script, form, terms, tokens, vector, search_vector, frozenset(expected_types(form)), subject, names, unmatched, share)
+        return question if chinese or self.translator is None else self.translated(question)
+
+    def translated(self, question: Question) -> Question:
+        """An English question with its Chinese translation's tokens and vector, when the model gives one."""
+        assert self.translator is not None
+        translation = self.translator.translate(question.text[: self.settings.max_analysed_chars])
+        if translation is None:
+            return question
+        form = normalize_query(translation)
+        vector = self.embedder.embed_queries([form])[0]
+        return replace(question, translation=translation, translation_tokens=tuple(self.index.tokenize(form)), translation_vector=vector)

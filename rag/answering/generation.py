@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from rag.llm import ChatClient, LLMError
 from rag.results import AskResult, Citation, Generation
 from rag.settings import LLMSettings
 
@@ -21,32 +22,20 @@ SYSTEM_PROMPT = (
 FALLBACK_NOTE = "The language model could not be used ({reason}); this is the extractive answer."
 
 
-class GenerationError(Exception):
+class GenerationError(LLMError):
     """The model's answer cannot be used."""
 
 
 class Generator:
     def __init__(self, settings: LLMSettings, client: httpx.Client | None = None):
         self.settings = settings
-        self.client = client or httpx.Client(timeout=settings.timeout)
+        self.chat = ChatClient(settings, client)
 
     def write(self, question: str, citations: list[Citation]) -> str:
-        payload = {
-            "model": self.settings.model,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(question, citations)}],
-            "temperature": 0,
-        }
-        headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
         try:
-            response = self.client.post(f"{self.settings.base_url}/chat/completions", json=payload, headers=headers, timeout=self.settings.timeout)
-            response.raise_for_status()
-            text = response.json()["choices"][0]["message"]["content"]
-        except httpx.TimeoutException:
-            raise GenerationError(f"no reply within {self.settings.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise GenerationError(f"server unavailable: {type(exc).__name__}") from None
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise GenerationError("malformed reply") from None
+            text = self.chat.complete(SYSTEM_PROMPT, user_prompt(question, citations))
+        except LLMError as exc:
+            raise GenerationError(str(exc)) from None
         return checked(text, len(citations))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from rag.analysis.question import Question
 from rag.index.bm25 import top_scores
 from rag.index.index import Index
-from rag.search.fusion import fuse
+from rag.search.fusion import Ranking, fuse
 from rag.settings import Settings
 
 
@@ -33,22 +33,28 @@ class Retriever:
         self.index, self.settings = index, settings
 
     def search(self, question: Question, k: int, method: Method = Method.HYBRID) -> list[Hit]:
-        method = Method(method)
-        pool = max(k, self.settings.candidates)
-        lexical = self.index.bm25.scores(question.tokens)  # once: ranks the pool and scores the hits
-        lexical_ids, lexical_scores = top_scores(lexical, pool)
-        dense_ids, dense_scores = self.dense_ranking(question.search_vector, pool)
-        if method == Method.BM25:
-            ranked = list(zip(lexical_ids.tolist(), lexical_scores.tolist()))
-        elif method == Method.DENSE:
-            ranked = list(zip(dense_ids.tolist(), dense_scores.tolist()))
+        """The top `k` chunks. Each form the question is searched in (as asked, and its translation
+        when a language model gave one) adds a BM25 and a dense ranking; the method's rankings are
+        fused (rag/search/fusion.py), a single one is taken as it stands."""
+        method, s = Method(method), self.settings
+        pool = max(k, s.candidates)
+        rankings: list[tuple[float, Ranking]] = []
+        lexical = np.zeros(len(self.index.chunks), dtype=np.float32)  # best BM25 score per chunk over the forms
+        for tokens, vector in question.searches:
+            scores = self.index.bm25.scores(tokens)  # once: ranks the pool and scores the hits
+            lexical = np.maximum(lexical, scores)
+            if method != Method.DENSE:
+                rankings.append((s.lexical_weight, top_scores(scores, pool)))
+            if method != Method.BM25:
+                rankings.append((s.dense_weight, self.dense_ranking(vector, pool)))
+        if len(rankings) == 1:
+            ids, values = rankings[0][1]
+            ranked = list(zip(ids.tolist(), values.tolist()))
         else:
-            s = self.settings
-            lexical_weight = s.lexical_weight * self.lexical_coverage(question)
-            ranked = fuse(s.fusion, [(s.dense_weight, (dense_ids, dense_scores)), (lexical_weight, (lexical_ids, lexical_scores))], s.rrf_k)
+            ranked = fuse(s.fusion, rankings, s.rrf_k)
         top = ranked[:k]
         cosines = self.dense_scores(question.vector, [int(i) for i, _ in top])  # the question's own, for confidence
-        return [Hit(int(i), float(s), cosines[j], float(lexical[int(i)])) for j, (i, s) in enumerate(top)]
+        return [Hit(int(i), float(v), cosines[j], float(lexical[int(i)])) for j, (i, v) in enumerate(top)]
 
     def dense_ranking(self, vector: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunks near the query as a whole or through one of their sentences: a chunk mixes
@@ -74,11 +80,3 @@ class Retriever:
             sentence_cos = (self.index.sentence_dense.vectors(members) @ vector).tolist()
             out.append(max([cos, *sentence_cos]))
         return out
-
-    def lexical_coverage(self, question: Question) -> float:
-        """Share of the query's tokens that the index vocabulary knows: near 0 for an English
-        question over Chinese text, so BM25 noise cannot outvote the dense ranking there."""
-        if not question.tokens:
-            return 0.0
-        vocab = self.index.bm25.vocab
-        return sum(t in vocab for t in question.tokens) / len(question.tokens)

@@ -64,7 +64,7 @@ def test_the_index_key_follows_what_an_index_is_built_with():
 def test_secrets_and_paths_stay_out_of_manifests_and_reports():
     values = Settings(api_key="s3cret", llm_api_key="t0ken").as_dict()
     assert "api_key" not in values and "llm_api_key" not in values and "corpus" not in values
-    assert values["fusion"] == "rrf" and values["chunk_size"] == 200
+    assert values["fusion"] == "weighted" and values["chunk_size"] == 200
 
 
 def test_llm_and_access_views(monkeypatch):
