@@ -193,7 +193,7 @@ class Embedder:
 
 def _c_engine_passages(texts: list[str], progress: bool) -> np.ndarray:
     steps = range(0, len(texts), C_ENGINE_STEP)
-    bar = tqdm(total=len(texts), desc="embed", unit="passage", disable=not progress or len(texts) <= C_ENGINE_STEP)
+    bar = tqdm(total=len(texts), desc="embed", unit="passage", disable=not progress or len(texts) <= C_ENGINE_STEP or not logger.isEnabledFor(logging.INFO))
     parts = []
     for low in steps:
         parts.append(_c_engine(texts[low : low + C_ENGINE_STEP], query=False))

@@ -4,6 +4,7 @@ calls it and prints the report (rag/evaluation/report.py)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -22,6 +23,7 @@ from rag.evaluation.metrics import (
 from rag.results import AskResult
 from rag.search.retriever import Method
 
+logger = logging.getLogger(__name__)
 SHIPPED = Method.HYBRID
 DEPTH = max(CUTOFFS)  # citations asked for per question: the deepest cutoff measured
 
@@ -32,7 +34,7 @@ def evaluate(engine: Engine, items: list[QAItem]) -> dict[str, Any]:
     engine.analyse("warm-up")  # load the model outside the timed loop
     methods = list(Method)
     rows: dict[str, list[dict[str, Any]]] = {m.value: [] for m in methods}
-    for item, total_relevant in tqdm(list(zip(items, relevant_counts)), desc="eval", unit="q"):
+    for item, total_relevant in tqdm(list(zip(items, relevant_counts)), desc="eval", unit="q", disable=not logger.isEnabledFor(logging.INFO)):
         started = time.perf_counter()
         question = engine.analyse(item.question, DEPTH)
         analyse_ms = (time.perf_counter() - started) * 1000

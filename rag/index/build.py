@@ -43,7 +43,7 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     clock.lap("normalise")
     chunks: list[Chunk] = []
     sentences: list[Sentence] = []
-    for doc in tqdm(docs, desc="chunk", unit="doc", disable=len(docs) < 20):
+    for doc in tqdm(docs, desc="chunk", unit="doc", disable=len(docs) < 20 or not logger.isEnabledFor(logging.INFO)):
         if previous and doc.doc_id in kept:
             chunks += previous.doc_chunks.get(doc.doc_id, [])
             sentences += previous.doc_sentences.get(doc.doc_id, [])
