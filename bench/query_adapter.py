@@ -32,14 +32,9 @@ PUBLIC = ROOT / "eval" / "public"
 RESULTS = ROOT / "bench" / "results"
 
 
-def pairs(split: str) -> dict[str, list[tuple[str, str, str]]]:
+def pairs(build: dict, split: str) -> dict[str, list[tuple[str, str, str]]]:
     """Per set: (English, Chinese, gold document) of one split."""
-    out = {}
-    for name in ("cmrc", "drcd"):
-        rows = [json.loads(line) for line in (PUBLIC / "build" / name / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
-        originals = {r["source_id"]: r for r in rows if r["lang"] != "en"}
-        out[name] = [(r["question"], originals[r["source_id"]]["question"], r["doc"]) for r in rows if r["lang"] == "en"]
-    return out
+    return {name: build["question_pairs"](PUBLIC / "build", name, split) for name in build["SETS"]}
 
 
 def hits(engine: Engine, vectors: np.ndarray, docs: list[str]) -> tuple[float, float]:
@@ -83,9 +78,10 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
-    runpy.run_path(str(PUBLIC / "build.py"), run_name="__build__")["main"]([])
+    build = runpy.run_path(str(PUBLIC / "build.py"), run_name="__build__")
+    build["main"]([])
     embedder = Embedder(DEFAULT_MODEL)
-    train, dev = pairs("train"), pairs("dev")
+    train, dev = pairs(build, "train"), pairs(build, "dev")
     english = [e for rows in train.values() for e, _, _ in rows]
     targets = np.concatenate([embedder.embed_queries([normalize_query(z) for _, z, _ in rows]) for rows in train.values()])
     query_map = QueryMap.load(SHIPPED)

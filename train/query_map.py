@@ -12,7 +12,6 @@ Chinese originals (mean cosine) before and after.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import runpy
 import sys
@@ -36,17 +35,10 @@ def training_data() -> list[Path]:
     return [PUBLIC / "translations.en.tsv", *sorted((PUBLIC / "source").glob("*.json"))]
 
 
-def question_pairs(split: str, build: Path) -> tuple[list[str], list[str]]:
+def question_pairs(build: dict, split: str) -> tuple[list[str], list[str]]:
     """(English, Chinese) questions of one split of every public set, paired by source question."""
-    english, chinese = [], []
-    for set_dir in sorted(p for p in build.iterdir() if (p / f"{split}.jsonl").exists()):
-        rows = [json.loads(line) for line in (set_dir / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
-        originals = {r["source_id"]: r["question"] for r in rows if r["lang"] != "en"}
-        for r in rows:
-            if r["lang"] == "en" and r["source_id"] in originals:
-                english.append(r["question"])
-                chinese.append(originals[r["source_id"]])
-    return english, chinese
+    pairs = [pair for name in build["SETS"] for pair in build["question_pairs"](build["HERE"] / "build", name, split)]
+    return [english for english, _, _ in pairs], [chinese for _, chinese, _ in pairs]
 
 
 def embed(embedder: Embedder, texts: list[str]) -> np.ndarray:
@@ -65,15 +57,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=SHIPPED)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    build = PUBLIC / "build"
-    runpy.run_path(str(PUBLIC / "build.py"), run_name="__build__")["main"]([])
+    build = runpy.run_path(str(PUBLIC / "build.py"), run_name="__build__")
+    build["main"]([])
     embedder = Embedder(DEFAULT_MODEL)
-    english, chinese = question_pairs("train", build)
+    english, chinese = question_pairs(build, "train")
     x, y = embed(embedder, english), embed(embedder, chinese)
     matrix = fit_ridge(x, y, args.strength)
     meta = {"data": data_checksum(training_data()), "pairs": str(len(english)), "strength": str(args.strength)}
     QueryMap(matrix, DEFAULT_MODEL, meta).save(args.out)
-    dev_en, dev_zh = question_pairs("dev", build)
+    dev_en, dev_zh = question_pairs(build, "dev")
     dx, dy = embed(embedder, dev_en), embed(embedder, dev_zh)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -75,6 +75,13 @@ def build_set(name: str, out: Path, english: dict[str, str]) -> dict[str, int]:
     return counts
 
 
+def question_pairs(build: Path, name: str, split: str) -> list[tuple[str, str, str]]:
+    """(English, Chinese original, gold document) for each question of one built split."""
+    rows = [json.loads(line) for line in (build / name / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    originals = {r["source_id"]: r["question"] for r in rows if r["lang"] != "en"}
+    return [(r["question"], originals[r["source_id"]], r["doc"]) for r in rows if r["lang"] == "en" and r["source_id"] in originals]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "build")

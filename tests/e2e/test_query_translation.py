@@ -87,11 +87,10 @@ def dev_pairs(limit: int) -> tuple[list[str], list[str]]:
     """English/Chinese question pairs of the public sets' dev split (never trained on)."""
     import runpy
 
-    runpy.run_path(str(ROOT / "eval/public/build.py"), run_name="__build__")["main"]([])
-    rows = [json.loads(line) for line in (ROOT / "eval/public/build/drcd/dev.jsonl").read_text(encoding="utf-8").splitlines()]
-    originals = {r["source_id"]: r["question"] for r in rows if r["lang"] != "en"}
-    pairs = [(r["question"], originals[r["source_id"]]) for r in rows if r["lang"] == "en"][:limit]
-    return [e for e, _ in pairs], [z for _, z in pairs]
+    build = runpy.run_path(str(ROOT / "eval/public/build.py"), run_name="__build__")
+    build["main"]([])
+    pairs = build["question_pairs"](ROOT / "eval/public/build", "drcd", "dev")[:limit]
+    return [e for e, _, _ in pairs], [z for _, z, _ in pairs]
 
 
 def test_the_map_brings_unseen_english_questions_closer_to_their_chinese_originals(engine):
