@@ -248,9 +248,21 @@ def _json(result: AskResult | SearchResult) -> str:
 
 
 def format_answer(result: AskResult) -> str:
-    head = result.answer if not result.abstained else f"(no answer) {result.message}"
+    """The short answer on its own line (bold on a terminal), then the quoted sentence and the
+    citations; an abstention says why and lists the closest passages as such."""
+    if result.abstained or result.answer is None:
+        body = "\n\n".join(format_citation(c) for c in result.closest_passages or [])
+        return f"(no answer) {result.message}\n\nClosest passages (they do not answer the question):\n\n{body}"
+    head = result.answer
+    if result.answer_span:
+        span = result.answer_span.text
+        shown = f"{BOLD}{span}{PLAIN}" if sys.stdout.isatty() else span
+        head = f"{shown}\n{head.replace(span, shown, 1)}"
     body = "\n\n".join(format_citation(c) for c in result.citations)
     return f"{head}\n\n{body}"
+
+
+BOLD, PLAIN = "\033[1m", "\033[0m"
 
 
 def format_citation(c: Citation) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.analysis.question import Question, QuestionAnalyser, validate_question
-from rag.answering.extract import Answer, AnswerExtractor
+from rag.answering.extract import Abstention, Answer, AnswerExtractor
 from rag.answering.messages import abstain_message
 from rag.embedding.model import Embedder
 from rag.index.format import mismatch
@@ -16,7 +16,7 @@ from rag.index.index import Index
 from rag.index.lifecycle import load_index, open_index, update_in_child, update_index
 from rag.index.publish import IndexDir, IndexStoreError
 from rag.ingest.script import display
-from rag.results import AnswerSource, AskResult, Citation, SearchResult
+from rag.results import AnswerSource, AnswerSpan, AskResult, Citation, SearchResult
 from rag.search.retriever import Hit, Method, Retriever
 from rag.settings import Settings
 from rag.timing import Stopwatch
@@ -92,32 +92,38 @@ class Engine:
         clock.lap("retrieve")
         answer = self.extractor.answer(question, hits[:depth])
         clock.lap("answer")
-        rank = answer.rank
-        if answer.text and rank and rank > 1:
-            hits, rank = source_first(hits, rank), 1
         script = question.script
+        if answer.sentence is None or answer.rank is None:
+            return AskResult(
+                question=question.text,
+                answer=None,
+                abstained=True,
+                script=script,
+                citations=[],
+                closest_passages=[self.citation(h, r, script) for r, h in enumerate(hits[:k], 1)],
+                timings_ms=clock.laps,
+                evidence=answer.evidence,
+                message=self._why_not(answer, question),
+            )
+        hits = source_first(hits, answer.rank)
+        sentence = answer.sentence
         return AskResult(
             question=question.text,
-            answer=f"{display(answer.text, script)} [{rank}]" if answer.text else None,
-            abstained=answer.text is None,
+            answer=f"{display(sentence.text, script)} [1]",
+            answer_span=AnswerSpan(text=display(answer.span.text, script), start=answer.span.start, end=answer.span.end) if answer.span else None,
+            abstained=False,
             script=script,
             citations=[self.citation(h, r, script) for r, h in enumerate(hits[:k], 1)],
             timings_ms=clock.laps,
-            answer_source=self._source(answer, rank),
+            answer_source=AnswerSource(citation=1, doc_id=sentence.doc_id, start=sentence.start, end=sentence.end),
             evidence=answer.evidence,
-            message=None if answer.text else self._why_not(answer, question),
         )
 
     @staticmethod
-    def _source(answer: Answer, rank: int | None) -> AnswerSource | None:
-        if not answer.text or rank is None or answer.doc_id is None or answer.start is None or answer.end is None:
-            return None
-        return AnswerSource(citation=rank, doc_id=answer.doc_id, start=answer.start, end=answer.end)
-
-    @staticmethod
     def _why_not(answer: Answer, question: Question) -> str:
-        names = answer.evidence.unknown_names if answer.evidence else []
-        return abstain_message(question.script, [as_written(name, question.text, question.script) for name in names])
+        evidence = answer.evidence
+        names = [as_written(name, question.text, question.script) for name in evidence.unknown_names] if evidence else []
+        return abstain_message(question.script, answer.why_not or Abstention.WEAK, names, evidence.unmatched_words if evidence else [])
 
     def citation(self, hit: Hit, rank: int, script: str) -> Citation:
         chunk = self.index.chunks[hit.chunk]

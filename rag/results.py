@@ -52,6 +52,14 @@ class AnswerSource(Result):
     end: int
 
 
+class AnswerSpan(Result):
+    """The short answer inside the quoted sentence: the count with its unit, the date, the name."""
+
+    text: str = Field(description="as it reads in the answer, in the reader's script")
+    start: int = Field(description="offset in the original file")
+    end: int = Field(description="original_file_text[start:end] is the span as written")
+
+
 class Evidence(Result):
     """The signals an answer's confidence was judged on (rag/answering/abstention.py)."""
 
@@ -61,10 +69,11 @@ class Evidence(Result):
     unmatched_words: list[str] = Field(default_factory=list, description="subject words of an English question that reach no corpus word")
     by_terms: bool = Field(default=True, exclude=True)  # is support trustworthy? Not for English: it reaches Chinese only by dictionary
     unmatched_share: float = Field(default=0.0, exclude=True)  # unmatched words' share of the subject words
+    confidence: float | None = Field(default=None, description="the reader's probability that the passages answer the question; it answers from its trained threshold up")
 
-    @field_serializer("standout", "support")
-    def _rounded(self, value: float) -> float:
-        return round(value, 3)
+    @field_serializer("standout", "support", "confidence")
+    def _rounded(self, value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
 
 
 class Generation(Result):
@@ -78,9 +87,11 @@ class AskResult(Result):
 
     question: str
     answer: str | None = Field(description="the quoted sentence with its citation number, or null when abstaining")
+    answer_span: AnswerSpan | None = Field(default=None, description="the short answer inside the quoted sentence, when the reader finds one")
     abstained: bool
     script: str = Field(description="the reader's script: en, zh-Hans or zh-Hant")
-    citations: list[Citation]
+    citations: list[Citation] = Field(description="the passages the answer rests on; empty when abstaining")
+    closest_passages: list[Citation] | None = Field(default=None, description="when abstaining: the passages that came closest, which do not answer the question")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     answer_source: AnswerSource | None = None
     evidence: Evidence | None = None

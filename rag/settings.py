@@ -95,16 +95,15 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(0.75, ge=0)
     candidates: int = Field(50, ge=1)
     # answers (eval)
-    answer_chunks: int = Field(3, ge=1)
+    answer_chunks: int = Field(3, ge=1)  # top passages whose sentences the reader weighs (rag/answering/reader.py)
     evidence_depth: int = Field(10, ge=1)  # hits an answer and its confidence are judged on, whatever k shows
-    overlap_weight: float = 0.3  # sentence score = cosine + this x term support - rank penalty (rag/answering/extract.py)
-    rank_penalty: float = 0.01
-    min_rarity: float = 0.1  # idf floor for subject-word weights: no word weighs nothing
-    background_sample: int = Field(2048, ge=2)  # stored vectors a question's standout is measured against
+    answer_threshold: float = Field(0.0, ge=0, le=1)  # min learned confidence to answer; 0: the hand rules alone decide (README "Answers")
     abstain_standout: float = 2.75  # min z-score of the best cosine (rag/answering/abstention.py)
     abstain_support: float = 0.15  # min share of question subject words in the cited passage
     abstain_support_override: float = 0.35  # a share that answers even below abstain_standout (eval: dev + held-out odd ids)
     abstain_unmatched: float = 0.5  # share of an English question's subject words that reach no corpus word (eval)
+    min_rarity: float = 0.1  # idf floor for subject-word weights: no word weighs nothing
+    background_sample: int = Field(2048, ge=2)  # stored vectors a question's standout is measured against
     # results
     k: int = Field(5, ge=1, le=MAX_K)  # citations shown by default
     max_analysed_chars: int = Field(300, ge=20)  # of a question: bounds its cost (the encoder reads 512 tokens anyway)

@@ -1,4 +1,6 @@
-"""Is the evidence strong enough to answer? Five signals, thresholds chosen on the dev set
+"""Is the evidence strong enough to answer? The hand rules, kept beside the reader's learned
+decision (rag/answering/reader.py) because on the held-out seed set they catch unanswerable news
+questions it misses (see README, "Answers"). Five signals, thresholds chosen on the dev set
 (`abstain_*` settings); the question-side ones come from rag/analysis/.
 
 - Dense standout: how far the best cosine rises above this query's cosine with typical passages
@@ -38,12 +40,12 @@ from rag.results import Evidence
 from rag.settings import Settings
 
 
-def gather_evidence(question: Question, best_cosine: float, background: np.ndarray, cited_passage: str) -> Evidence:
+def gather_evidence(question: Question, best_cosine: float, background: np.ndarray, passage: str) -> Evidence:
     """The signals for one answer: the question's own (names, unmatched words) and how well the
-    cited passage and the best-matching hit support it."""
+    best-matching hit and `passage` support it."""
     return Evidence(
         standout=standout(best_cosine, question.vector, background),
-        support=question.subject.support(cited_passage),
+        support=question.subject.support(passage),
         by_terms=question.chinese,
         unknown_names=list(question.unknown_names),
         unmatched_words=list(question.unmatched),
@@ -55,8 +57,6 @@ def too_weak(evidence: Evidence, settings: Settings, value_found: bool = False) 
     """Should the answer be withheld? `value_found`: the answer sentence carries the count, amount
     or date the question asks for."""
     s = settings
-    if evidence.unknown_names or evidence.unmatched_share >= s.abstain_unmatched:
-        return True
     if evidence.standout < s.abstain_standout:
         if evidence.support >= s.abstain_support_override:  # the passage holds most of the subject
             return False

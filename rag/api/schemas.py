@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.ingest.corpus import MAX_FILE_BYTES
-from rag.results import AnswerSource, AskResult, Citation, Generation, Result
+from rag.results import AnswerSource, AnswerSpan, AskResult, Citation, Generation, Result
 from rag.settings import MAX_K, MAX_QUESTION_CHARS
 
 MAX_DOCUMENT_CHARS = MAX_FILE_BYTES // 4  # a UTF-8 CJK character takes 3 bytes; stay within the file limit
@@ -123,14 +123,17 @@ class AnswerExtras(Result):
     """What a chat client needs to show and check an answer, beyond its text."""
 
     citations: list[Citation]
+    closest_passages: list[Citation] | None = None
     abstained: bool
+    answer_span: AnswerSpan | None = None
     answer_source: AnswerSource | None = None
     script: str
     generation: Generation | None = None
 
     @classmethod
     def of(cls, result: AskResult) -> AnswerExtras:
-        return cls(citations=result.citations, abstained=result.abstained, answer_source=result.answer_source, script=result.script, generation=result.generation)
+        fields = ("citations", "closest_passages", "abstained", "answer_span", "answer_source", "script", "generation")
+        return cls(**{name: getattr(result, name) for name in fields})
 
 
 class CompletionMessage(AnswerExtras):

@@ -5,6 +5,7 @@ calls it and prints the report (rag/evaluation/report.py)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from rag.evaluation.metrics import (
     fold,
     is_relevant,
     retrieval_metrics,
+    span_f1,
     summarize,
 )
 from rag.results import AskResult
@@ -26,6 +28,7 @@ from rag.search.retriever import Method
 logger = logging.getLogger(__name__)
 SHIPPED = Method.HYBRID
 DEPTH = max(CUTOFFS)  # citations asked for per question: the deepest cutoff measured
+CITATION_MARK = re.compile(r"\s*\[\d+\]$")
 
 
 def evaluate(engine: Engine, items: list[QAItem]) -> dict[str, Any]:
@@ -55,7 +58,8 @@ def count_relevant(engine: Engine, items: list[QAItem]) -> list[int]:
 
 
 def score_row(item: QAItem, result: AskResult, total_relevant: int, latency_ms: float) -> dict[str, Any]:
-    relevance = [is_relevant(item, c.doc_id, fold(c.text)) for c in result.citations]
+    passages = result.citations or result.closest_passages or []  # retrieval is scored whether or not it answers
+    relevance = [is_relevant(item, c.doc_id, fold(c.text)) for c in passages]
     row: dict[str, Any] = {
         "id": item.id,
         "lang": item.lang,
@@ -64,12 +68,21 @@ def score_row(item: QAItem, result: AskResult, total_relevant: int, latency_ms: 
         "answer": result.answer,
         "abstained": result.abstained,
         "answer_accuracy": float(answer_correct(item, result.answer)),
+        "answer_span": result.answer_span.text if result.answer_span else None,
+        "span_f1": span_f1(short_answer(result), item.answers),
         "latency_ms": latency_ms,
-        "top_doc": result.citations[0].doc_id if result.citations else None,
+        "top_doc": passages[0].doc_id if passages else None,
         "evidence": result.evidence.model_dump() if result.evidence else None,
     }
     row.update(retrieval_metrics(relevance, total_relevant))
     return row
+
+
+def short_answer(result: AskResult) -> str | None:
+    """What the reader is told the answer is: the span, or else the quoted sentence."""
+    if result.answer_span:
+        return result.answer_span.text
+    return CITATION_MARK.sub("", result.answer) if result.answer else None
 
 
 def check_thresholds(report: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 
 import numpy as np
 
@@ -42,12 +43,32 @@ def answer_correct(item: QAItem, answer: str | None) -> bool:
     return answer is not None and any(fold(a) in fold(answer) for a in item.answers)
 
 
+def span_f1(prediction: str | None, answers: list[str]) -> float:
+    """CMRC 2018's answer F1: characters in common with the best-matching gold answer, punctuation
+    and spaces ignored (folded, so script and case do not count)."""
+    if prediction is None or not answers:
+        return 0.0
+    predicted = _f1_chars(prediction)
+    best = 0.0
+    for answer in answers:
+        gold = _f1_chars(answer)
+        common = sum((Counter(predicted) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def _f1_chars(text: str) -> list[str]:
+    return [ch for ch in fold(text) if unicodedata.category(ch)[0] not in "PSZ"]
+
+
 def summarize(rows: list[dict]) -> dict[str, float]:
     """Means over answerable rows, abstention precision/recall over all rows, latency percentiles."""
     answerable = [r for r in rows if r["answerable"]]
     out: dict[str, float] = {"questions": len(rows)}
-    for key in [f"hit@{k}" for k in CUTOFFS] + ["mrr@10", "ndcg@10", "answer_accuracy"]:
-        out[key] = float(np.mean([r[key] for r in answerable])) if answerable else float("nan")
+    for key in [f"hit@{k}" for k in CUTOFFS] + ["mrr@10", "ndcg@10", "answer_accuracy", "span_f1"]:
+        out[key] = float(np.mean([r.get(key, 0.0) for r in answerable])) if answerable else float("nan")
     abstained = [r for r in rows if r["abstained"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     true_abstain = sum(not r["answerable"] for r in abstained)

@@ -7,7 +7,7 @@ import html
 import io
 from pathlib import Path
 
-COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answer_accuracy", "abstain_precision", "abstain_recall", "latency_p50_ms", "latency_p95_ms")
+COLUMNS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "answer_accuracy", "span_f1", "abstain_precision", "abstain_recall", "latency_p50_ms", "latency_p95_ms")
 SHORT = {"answer_accuracy": "ans_acc", "abstain_precision": "abst_P", "abstain_recall": "abst_R", "latency_p50_ms": "p50_ms", "latency_p95_ms": "p95_ms"}
 
 
@@ -22,7 +22,7 @@ def table_rows(report: dict) -> list[list[str]]:
 
 
 METHOD_NAMES = {"bm25": "BM25", "dense": "dense", "hybrid": "hybrid"}
-MARKDOWN = (("Hit@1", "hit@1"), ("Hit@5", "hit@5"), ("Hit@10", "hit@10"), ("MRR@10", "mrr@10"), ("answer acc.", "answer_accuracy"))
+MARKDOWN = (("Hit@1", "hit@1"), ("Hit@5", "hit@5"), ("Hit@10", "hit@10"), ("MRR@10", "mrr@10"), ("answer acc.", "answer_accuracy"), ("span F1", "span_f1"))
 
 
 def markdown_table(report: dict) -> str:

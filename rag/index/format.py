@@ -21,7 +21,7 @@ from rag.ingest.chunking import Chunk, Links, Sentence
 from rag.ingest.normalize import SearchForms
 from rag.settings import Settings
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 # The code that turns documents into index parts. Its digest is in the manifest, so a new normaliser,
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = (

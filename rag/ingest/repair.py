@@ -4,6 +4,17 @@ Two artefacts are common in Chinese news PDFs:
 - doubled runs, where a layer is drawn twice (`55月月1515日日` for `5月15日`), and
 - hard wraps, where a column's lines end mid-sentence (often with blank lines at page breaks).
 
+A document that is a column layout (`is_hard_wrapped`) has every open-ended line joined. Elsewhere a
+line break (blank lines between it and the next text included, as at a page break) is still joined
+when it plainly cuts a sentence, as sentences never cross a kept break (`_runs_on`):
+- the line stops mid-sentence: its last sentence ends in a clause mark or a letter, digit or
+  ideograph, not in a full stop, bracket, quote or other mark that can close a credit or a title;
+- the line is running text: at least `PARAGRAPH_LINE` characters (the corpus's headlines, decks and
+  bylines have at most 37, its cut paragraphs 43 or more), and its unfinished sentence has no space
+  between two wide characters (what separates a byline's names or a caption's credit: `…。 郭立亮 摄`);
+- the next line continues it: it starts with a letter, digit or ideograph, not a heading, quote or
+  list marker (`#`, `“`, `一是`, `第一，`, `1.`, `（二）`), nor a capital after a word.
+
 Nothing is rewritten: `repaired_chars` yields `(original_index, char)` pairs, where `char` is the
 original character or a canonical " " / "\\n" for collapsed whitespace, so offsets stay exact.
 """
@@ -15,10 +26,16 @@ import statistics
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 MAX_DOUBLED_RUN = 40
 DOUBLED_LINE_COVERAGE = 0.8
 SENTENCE_END = re.compile(r"[。！？!?；;…][」』”’）)】\]\"']*\s*$")
+PARAGRAPH_LINE = 40
+_TERMINAL = re.compile(r"[。！？!?；;…]")
+_OPEN_END = re.compile(r"(?:[，、：,:]|[^\W_])$")
+_FIELD_GAP = re.compile(r"[\u2e80-\uffff]\s+[\u2e80-\uffff]")
+_LIST_MARK = re.compile(r"[一二三四五六七八九十]+[是、．.]|第[一二三四五六七八九十]+[是，、,]|\d+[、．.)）](?!\d)|[（(][一二三四五六七八九十\d]+[)）]")
 _LINE = re.compile(r"[^\n]*\n?")
 
 
@@ -99,6 +116,20 @@ def is_hard_wrapped(lines: list[Line]) -> bool:
     return open_ended / len(body) > 0.5 and statistics.median(len(t) for t in body) < 40
 
 
+def _runs_on(line: str, following: str) -> bool:
+    """Whether the break between `line` and the next non-empty line `following` (both stripped) cuts
+    a sentence of running text; see the module docstring."""
+    tail = _TERMINAL.split(line)[-1]  # the sentence the line leaves unfinished, if any
+    return (
+        len(line) >= PARAGRAPH_LINE
+        and _OPEN_END.search(tail) is not None
+        and not _FIELD_GAP.search(tail)
+        and re.match(r"[^\W_]", following) is not None
+        and not _LIST_MARK.match(following)
+        and not (following[0].isupper() and tail[-1].isascii() and tail[-1].isalnum())
+    )
+
+
 def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
     """The original characters the search form keeps, with whitespace collapsed.
 
@@ -107,10 +138,12 @@ def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
     """
     lines = split_lines(text)
     wrapped = is_hard_wrapped(lines)
+    texts = [(k, ln.stripped) for k, ln in enumerate(lines) if ln.stripped]
+    runs_on = {k for (k, a), (_, b) in pairwise(texts) if _runs_on(a, b)}
     pending_space: int | None = None
     pending_break: int | None = None
     last = ""
-    for line in lines:
+    for k, line in enumerate(lines):
         keep = undoubled(line.text)
         indices = keep if keep is not None else range(len(line.text))
         for rel in indices:
@@ -130,7 +163,7 @@ def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
         newline = line.start + len(line.text)
         if not line.stripped:
             continue
-        if wrapped and not SENTENCE_END.search(line.text):
+        if k in runs_on or (wrapped and not SENTENCE_END.search(line.text)):
             pending_space = newline if pending_space is None else pending_space
         elif newline < len(text):
             pending_break = newline

@@ -156,4 +156,4 @@ def test_every_route_documents_its_response_model(client):
 def test_absent_fields_are_left_out_and_a_missing_answer_is_null(client):
     body = client.post("/v1/ask", json={"question": "巴黎明天的天气怎么样？"}).json()
     assert body["abstained"] and body["answer"] is None and "answer_source" not in body and body["message"]
-    assert set(body["evidence"]) == {"standout", "support", "unknown_names", "unmatched_words"}
+    assert set(body["evidence"]) == {"standout", "support", "unknown_names", "unmatched_words", "confidence"}

@@ -33,6 +33,7 @@ def test_ask_see_cited_answer_and_open_the_cited_span(page):
     citations = page.locator(".turn ol.citations li")
     citations.first.wait_for()
     assert "16個" in answer.inner_text()
+    assert "16" in answer.locator("strong").inner_text()  # the short answer, in bold in its sentence
     assert citations.count() == 5
     source = page.locator(".turn ol.citations li.source")
     assert source.count() == 1 and "· answer" in source.inner_text()
@@ -52,4 +53,6 @@ def test_abstention_is_shown_as_such(page):
     page.fill("#question", "What is the weather in Paris tomorrow?")
     page.click("#send")
     page.locator(".turn .answer.abstained").first.wait_for()
-    assert "not contain enough evidence" in page.locator(".turn .answer").first.inner_text()
+    assert "do not answer" in page.locator(".turn .answer").first.inner_text()
+    assert "do not answer the question" in page.locator(".turn .note").first.inner_text()  # the closest passages, labelled
+    assert page.locator(".turn ol.citations li").count() > 0

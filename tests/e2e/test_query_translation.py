@@ -49,7 +49,7 @@ def test_an_english_question_is_searched_in_its_translation_too(engine):
     top = engine.index.chunks[hits[0].chunk]
     assert "16个" in engine.index.documents[top.doc_id][top.start : top.end]
     answer = engine.extractor.answer(question, hits)
-    assert answer.text and "16个" in answer.text
+    assert answer.sentence and "16个" in answer.sentence.text
 
 
 def test_a_chinese_question_is_not_sent_for_translation(engine):

@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.analysis.question import QuestionAnalyser
-from rag.answering.abstention import too_weak
 from rag.answering.fit import fits
 from rag.engine import Engine
 from rag.ingest.normalize import normalize_query
-from rag.results import Evidence
 from rag.search.retriever import Method
 from rag.settings import load_settings
 
@@ -104,37 +102,10 @@ def test_english_questions_rank_by_a_blend_with_their_bridged_words(engine):
     np.testing.assert_allclose(plain.analyse(english.text).search_vector, english.vector, atol=1e-6)
 
 
-def test_a_passage_holding_the_subject_answers_even_when_its_vector_does_not_stand_out(engine):
-    s = engine.settings
-    low = s.abstain_standout - 1
-    assert not too_weak(Evidence(standout=low, support=s.abstain_support_override, by_terms=False), s)
-    assert too_weak(Evidence(standout=low, support=s.abstain_support_override - 0.01, by_terms=True), s)
-    assert too_weak(Evidence(standout=s.abstain_standout, support=s.abstain_support - 0.01, by_terms=True), s)
-    assert not too_weak(Evidence(standout=s.abstain_standout, support=0.0, by_terms=False), s)  # English: a low share alone does not abstain
-
-
-def test_a_weak_english_match_abstains_only_when_a_subject_word_reaches_nothing_in_the_corpus(engine):
-    s = engine.settings
-    weak = Evidence(standout=s.abstain_standout - 0.1, support=s.abstain_support_override - 0.01, by_terms=False)
-    assert not too_weak(weak, s)  # every word reached the corpus: a cross-lingual vector is just weaker
-    assert too_weak(weak.model_copy(update={"unmatched_words": ["population"], "unmatched_share": 0.2}), s)
-
-
-def test_a_weak_english_match_with_an_unmatched_word_answers_when_its_sentence_holds_the_value_asked_for(engine):
-    s = engine.settings
-    weak = Evidence(standout=s.abstain_standout - 0.1, support=s.abstain_support, by_terms=False, unmatched_words=["subsidy"], unmatched_share=0.2)
-    assert too_weak(weak, s) and not too_weak(weak, s, value_found=True)
-    assert too_weak(weak.model_copy(update={"support": s.abstain_support - 0.01}), s, value_found=True)  # it shares too little
-    assert too_weak(weak.model_copy(update={"by_terms": True}), s, value_found=True)  # Chinese: the share is to be trusted
-
-
 def test_an_english_question_mostly_about_words_the_corpus_never_reaches_abstains(engine):
     off = engine.ask("Who won the 2018 Champions League final?")
     assert off.abstained and off.evidence and {"2018", "champions"} <= set(off.evidence.unmatched_words)
-    s = engine.settings
-    strong = Evidence(standout=s.abstain_standout + 1, support=1.0, by_terms=False)
-    assert too_weak(strong.model_copy(update={"unmatched_share": s.abstain_unmatched}), s)
-    assert not too_weak(strong.model_copy(update={"unmatched_share": s.abstain_unmatched - 0.01}), s)
+    assert '"champions"' in off.message
 
 
 def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(engine):
@@ -144,9 +115,9 @@ def test_a_how_much_question_is_not_answered_from_passages_without_an_amount(eng
     without = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) < 1]
     with_amount = [h for h in hits if fits(engine.index.chunks[h.chunk].search_text, kinds) == 1]
     assert len(without) >= 3 and with_amount
-    assert engine.extractor.answer(query, without[:3]).text is None
+    assert engine.extractor.answer(query, without[:3]).sentence is None
     answer = engine.extractor.answer(query, with_amount[:1] + without[:2])
-    assert answer.text is not None and fits(normalize_query(answer.text), kinds) == 1
+    assert answer.sentence is not None and fits(normalize_query(answer.sentence.text), kinds) == 1
 
 
 def test_a_chinese_question_naming_what_the_corpus_never_mentions_abstains_and_says_so(engine):
