@@ -31,7 +31,7 @@ from scipy.optimize import minimize
 
 from rag.analysis.question import Question
 from rag.answering.abstention import gather_evidence
-from rag.answering.features import AskedFor, span_candidates
+from rag.answering.features import AskedFor, question_marks, span_candidates
 from rag.answering.reader import (
     SHIPPED,
     Linear,
@@ -121,7 +121,8 @@ def span_groups(sets: list[tuple[Engine, list[Searched]]]) -> list[tuple[sparse.
                 spans = span_candidates(text) if holds(text, row.answers) else []
                 f1 = [span_f1(text[a:b], row.answers) for a, b, *_ in spans]
                 if f1 and max(f1) >= MIN_SPAN_F1:
-                    groups.append((sparse.csr_matrix(span_rows(text, row.question, AskedFor.of(row.question), spans)), [int(np.argmax(f1))]))
+                    rows = span_rows(text, question_marks(text, row.question), AskedFor.of(row.question), not row.question.chinese, spans)
+                    groups.append((sparse.csr_matrix(rows), [int(np.argmax(f1))]))
     return groups
 
 

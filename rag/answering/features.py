@@ -1,5 +1,6 @@
 """What the learned reader sees: a sentence's words, the characters it shares with the question,
-its candidate answer spans, and the feature vectors of spans, sentences and the answer decision.
+its candidate answer spans, and the feature vectors of spans and sentences (the decision's are in
+reader.py).
 
 Everything runs on search forms (lower case, Simplified), so one model serves every script. The
 features are generic (word classes, lengths, distances to the question's words, the kind of answer
@@ -39,7 +40,7 @@ class Word:
     end: int
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def words(sentence: str) -> tuple[Word, ...]:
     """The sentence's words with their parts of speech (cached: the same sentences recur)."""
     out, pos = [], 0

@@ -125,10 +125,9 @@ class Reader:
         return choose(self.models, QuestionSignals.of(question, evidence), candidates) if candidates else None
 
 
-def span_rows(sentence: str, question: Question, asked: AskedFor, spans: list[tuple[int, int, int, int, int]]) -> np.ndarray:
-    """The features of a sentence's candidate spans for this question."""
-    rows = span_features(sentence, question_marks(sentence, question), asked, spans)
-    return with_language(rows, not question.chinese).astype(np.float32)
+def span_rows(sentence: str, marks: np.ndarray, asked: AskedFor, english: bool, spans: list[tuple[int, int, int, int, int]]) -> np.ndarray:
+    """The features of a sentence's candidate spans for a question (`marks`: question_marks)."""
+    return with_language(span_features(sentence, marks, asked, spans), english).astype(np.float32)
 
 
 def passage_sentences(index: Index, hits: list[Hit]) -> dict[int, int]:
@@ -156,7 +155,8 @@ def sentence_candidates(index: Index, question: Question, hits: list[Hit], span_
         hit = hits[rank - 1]
         text = index.sentence_text(sentence)
         spans = span_candidates(text)
-        scores = span_model.scores(span_rows(text, question, asked, spans)) if spans else np.zeros(0)
+        marks = question_marks(text, question)
+        scores = span_model.scores(span_rows(text, marks, asked, not question.chinese, spans)) if spans else np.zeros(0)
         retrieval = [
             cosine,
             cosine - best,
@@ -166,7 +166,7 @@ def sentence_candidates(index: Index, question: Question, hits: list[Hit], span_
             overlap.share(text),
             overlap.share(previous_sentence(index, sentence)),  # it often names what this sentence is about
         ]
-        base = sentence_features(text, index.chunks[hit.chunk].search_text, question, question_marks(text, question), retrieval, rank)
+        base = sentence_features(text, index.chunks[hit.chunk].search_text, question, marks, retrieval, rank)
         out.append(SentenceCandidate(rank, sentence, text, spans, scores, base))
     return out
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answering.features import AskedFor, span_candidates
+from rag.answering.features import AskedFor, question_marks, span_candidates
 from rag.answering.reader import MODELS, SHIPPED, QuestionSignals, ReaderModels, choose, data_checksum, sentence_candidates, shipped_models, span_rows
 
 ROOT = Path(__file__).parents[2]
@@ -25,7 +25,7 @@ def test_the_shipped_reader_is_small_and_was_trained_on_the_data_in_the_repo():
 def test_the_shipped_weights_fit_the_features_the_code_makes(engine):
     question = engine.analyse(HEADLINE[0])
     text = "长沙集中签约16个重点产业转移合作项目，总投资额达343.8亿元。"
-    rows = span_rows(text, question, AskedFor.of(question), span_candidates(text))
+    rows = span_rows(text, question_marks(text, question), AskedFor.of(question), False, span_candidates(text))
     assert rows.shape[1] == len(shipped_models().span.weights)
     candidates = sentence_candidates(engine.index, question, engine.retriever.search(question, 3), shipped_models().span)
     assert len(candidates[0].rows) * 2 == len(shipped_models().sentence.weights)
