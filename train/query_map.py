@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.crosslingual.query_map import SHIPPED, QueryMap, data_checksum, fit_ridge
+from rag.checksums import data_checksum
+from rag.crosslingual.query_map import SHIPPED, QueryMap, fit_ridge
 from rag.embedding.model import Embedder
 from rag.ingest.normalize import normalize_query
 from rag.settings import DEFAULT_MODEL

@@ -39,7 +39,6 @@ from rag.answering.reader import (
     ReaderModels,
     SentenceCandidate,
     choose,
-    data_checksum,
     decision_features,
     passage_sentences,
     sentence_candidates,
@@ -47,6 +46,7 @@ from rag.answering.reader import (
     softmax,
     span_rows,
 )
+from rag.checksums import data_checksum
 from rag.engine import Engine
 from rag.evaluation.metrics import fold, span_f1
 from rag.search.retriever import Hit

@@ -13,7 +13,6 @@ reading-comprehension sets by train/reader.py (rag/answering/reader.npz, a few k
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -78,13 +77,6 @@ class ReaderModels:
 @lru_cache(maxsize=1)
 def shipped_models() -> ReaderModels:
     return ReaderModels.load(SHIPPED)
-
-
-def data_checksum(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass

@@ -12,7 +12,6 @@ the map near "change nothing" where pairs are few.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -72,14 +71,6 @@ def shipped_map(model: str) -> QueryMap | None:
         logger.info("no query map for model %s (the shipped one is for %s)", model, query_map.model)
         return None
     return query_map
-
-
-def data_checksum(paths: list[Path]) -> str:
-    """Identifies the data a map was fitted on (kept in its meta as "data")."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def fit_ridge(english: np.ndarray, chinese: np.ndarray, strength: float) -> np.ndarray:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rag.answering.features import AskedFor, question_marks, span_candidates
-from rag.answering.reader import MODELS, SHIPPED, QuestionSignals, ReaderModels, choose, data_checksum, sentence_candidates, shipped_models, span_rows
+from rag.answering.reader import MODELS, SHIPPED, QuestionSignals, ReaderModels, choose, sentence_candidates, shipped_models, span_rows
+from rag.checksums import data_checksum
 
 ROOT = Path(__file__).parents[2]
 TRAINING_DATA = [ROOT / "eval/public/translations.en.tsv", *sorted((ROOT / "eval/public/source").glob("*.json"))]

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.crosslingual.query_map import SHIPPED, QueryMap, QueryMapError, data_checksum, fit_ridge, shipped_map
+from rag.checksums import data_checksum
+from rag.crosslingual.query_map import SHIPPED, QueryMap, QueryMapError, fit_ridge, shipped_map
 from rag.settings import DEFAULT_MODEL
 
 ROOT = Path(__file__).parents[2]
