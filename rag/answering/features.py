@@ -50,6 +50,12 @@ def words(sentence: str) -> tuple[Word, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=256)
+def question_pairs(form: str) -> frozenset[str]:
+    """A question's two-character runs (made once per question, read for every sentence)."""
+    return frozenset(form[i : i + 2] for i in range(len(form) - 1))
+
+
 def question_marks(sentence: str, question: Question) -> np.ndarray:
     """Which characters of the sentence echo the question: its subject words (bridged Chinese words
     for an English question) and, for a Chinese question, any two characters in a row it shares."""
@@ -61,7 +67,7 @@ def question_marks(sentence: str, question: Question) -> np.ndarray:
                 marks[start : start + len(word)] = True
                 start = sentence.find(word, start + 1)
     if question.chinese:
-        pairs = {question.form[i : i + 2] for i in range(len(question.form) - 1)}
+        pairs = question_pairs(question.form)
         for i in range(len(sentence) - 1):
             if sentence[i : i + 2] in pairs and not sentence[i : i + 2].isspace():
                 marks[i : i + 2] = True
@@ -227,7 +233,7 @@ def sentence_features(sentence: str, passage: str, question: Question, marks: np
     it carries the kind of value asked for."""
     coverage = 0.0
     if question.chinese and len(question.form) > 1:
-        pairs = {question.form[i : i + 2] for i in range(len(question.form) - 1)}
+        pairs = question_pairs(question.form)
         coverage = sum(p in sentence for p in pairs) / len(pairs)
     return [
         *retrieval,
