@@ -7,10 +7,13 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from rag.analysis.question import QuestionError, validate_question
 from rag.embedding.model import Embedder, ModelError
@@ -30,7 +33,7 @@ from rag.ingest.corpus import (
     store_document,
 )
 from rag.results import AskResult, Citation, SearchResult
-from rag.settings import Settings, load_settings, parse_overrides
+from rag.settings import MAX_K, Settings, explain_errors, load_settings, parse_overrides
 
 logger = logging.getLogger("rag")
 EXPERIMENTS = "experiments"  # rag eval --set ...: indexes of other settings, under <index>/experiments/<settings key>
@@ -42,16 +45,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.quiet)
     try:
+        whole_numbers(args)
         return args.run(args)
     except BrokenPipeError:  # the reader went away (`rag ask ... | head`): stop quietly, like other tools
         _discard_stdout()
         return 141
     except USER_ERRORS as exc:
-        print(f"rag: error: {exc}", file=sys.stderr)
+        print(f"rag: error: {error_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rag: interrupted", file=sys.stderr)
         return 130
+
+
+NUMBERS = {"k": (1, MAX_K), "port": (1, 65535)}  # whole-number options, checked here so that a bad one is one line, like every other error
+
+
+def whole_numbers(args: argparse.Namespace) -> None:
+    """-k and --port as numbers, or a ValueError saying what to type: `k must be a whole number
+    from 1 to 50 (got 'abc')` (argparse's own would be a usage dump and "invalid int value")."""
+    for name, (low, high) in NUMBERS.items():
+        raw = getattr(args, name, None)
+        if raw is None or isinstance(raw, int):
+            continue
+        if not re.fullmatch(r"\s*[+-]?\d+\s*", raw) or not low <= int(raw) <= high:
+            raise ValueError(f"{name} must be a whole number from {low} to {high} (got {raw!r})")
+        setattr(args, name, int(raw))
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as one line for people; a pydantic report (a ValueError too) in words, not its dump."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(explain_errors(exc.errors(), lambda loc: ".".join(map(str, loc))))
+    return " ".join(str(exc).split("\n")) or type(exc).__name__
 
 
 def configure_logging(quiet: bool) -> None:
@@ -111,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the web app: chat page, OpenAI-compatible API, ask and search")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", default=8000, help="port (default 8000)")
     serve.set_defaults(run=run_serve)
     return parser
 
@@ -124,7 +150,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, default=None, help="number of passages (default 5)")
+    parser.add_argument("-k", default=None, metavar="N", help=f"number of passages, 1 to {MAX_K} (default 5)")
     parser.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
@@ -214,8 +240,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from rag.api.app import create_app
 
-    if not 0 < args.port < 65536:
-        raise ValueError(f"port must be between 1 and 65535, not {args.port}")
     settings = settings_of(args)
     load_corpus(settings.corpus)  # a missing corpus or model fails here, before the server starts
     Embedder.of(settings)
@@ -266,10 +290,13 @@ BOLD, PLAIN = "\033[1m", "\033[0m"
 
 
 def format_citation(c: Citation) -> str:
+    """`[n] headline · source · date`, then where the passage is (file and its one character
+    range), then the passage."""
     width = max(40, min(100, os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 100))
-    title = f"[{c.rank}] {c.doc_id}  chars {c.start}-{c.end}  score {c.score:.4f}"
+    heading = f"[{c.rank}] " + " · ".join(part for part in (c.title, c.source, c.date) if part)
+    where = f"    {c.doc_id} · chars {c.start}–{c.end} · score {c.score:.4f}"
     text = " ".join(c.display_text.split())
-    return title + "\n" + textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
+    return f"{heading}\n{where}\n" + textwrap.fill(text, width=width, initial_indent="    ", subsequent_indent="    ")
 
 
 if __name__ == "__main__":

@@ -128,8 +128,12 @@ class Engine:
     def citation(self, hit: Hit, rank: int, script: str) -> Citation:
         chunk = self.index.chunks[hit.chunk]
         repaired = self.index.repaired(chunk.doc_id, chunk.search_start, chunk.search_end)
+        meta = self.index.metadata[chunk.doc_id]
         return Citation(
             rank=rank,
+            title=display(meta.title, script),
+            source=display(meta.source, script) if meta.source else None,
+            date=meta.date,
             doc_id=chunk.doc_id,
             chunk_id=chunk.chunk_id,
             start=chunk.start,

@@ -28,9 +28,12 @@ class Result(BaseModel):
 
 class Citation(Result):
     rank: int = Field(description="1-based position in the list")
+    title: str = Field(description="the article's headline (or, without one, its first sentence), in the reader's script")
+    source: str | None = Field(default=None, description="where the article was published, when it says")
+    date: str | None = Field(default=None, description="when it was published, YYYY-MM-DD, when it says")
     doc_id: str
     chunk_id: str
-    start: int = Field(description="offset of the passage in the original file")
+    start: int = Field(description="offset of the passage in the original file: the one range a citation has")
     end: int = Field(description="original_file_text[start:end] == text")
     text: str = Field(description="the passage exactly as in the file")
     display_text: str = Field(description="the passage without PDF artefacts, in the reader's script")

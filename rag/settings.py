@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -128,9 +130,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
-            raise ValueError("chunk_overlap must be smaller than chunk_size")
+            raise ValueError(f"chunk_overlap (RAG_CHUNK_OVERLAP, {self.chunk_overlap}) must be smaller than chunk_size (RAG_CHUNK_SIZE, {self.chunk_size}): lower the overlap or raise the size")
         if self.protect_reads and not self.api_key:
-            raise ValueError("RAG_PROTECT_READS needs RAG_API_KEY to be set")
+            raise ValueError("RAG_PROTECT_READS needs RAG_API_KEY to be set: set a key, or leave RAG_PROTECT_READS unset")
         return self
 
     def index_key(self) -> str:
@@ -218,14 +220,98 @@ def _validated(make: Any) -> Settings:
     try:
         return make()
     except ValidationError as exc:
-        problems = "; ".join(f"{_name(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
-        raise ValueError(f"bad settings: {problems}") from None
+        problems = explain_errors(exc.errors(), _name)
+        raise ValueError(f"bad setting{'s' if len(problems) > 1 else ''}: {'; '.join(problems)}") from None
 
 
 def _name(loc: tuple[int | str, ...]) -> str:
-    """A setting as a user sets it: `llm_timeout (RAG_LLM_TIMEOUT)`."""
+    """A setting as a user sets it: `llm_timeout (RAG_LLM_TIMEOUT)`; "" for the settings as a whole."""
     field = ".".join(map(str, loc))
-    return f"{field} (RAG_{field.upper()})" if field else "settings"
+    return f"{field} (RAG_{field.upper()})" if field else ""
+
+
+# What a value must be, by pydantic's error type: the one place pydantic's reports become words for
+# people (settings here, API requests in rag/api/errors.py).
+KINDS = {
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "text", "list_type": "a list", "dict_type": "a JSON object", "model_type": "a JSON object",
+    "model_attributes_type": "a JSON object", "path_type": "a path", "none_required": "null",
+}  # fmt: skip
+NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+BOUNDS = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"), "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+
+
+def explain_errors(errors: Any, name: Callable[[tuple[int | str, ...]], str], expects: Mapping[str, str] | None = None) -> list[str]:
+    """pydantic's errors as sentences for people, one per value sent: `k must be a whole number
+    from 1 to 50 (got 'many')`, never "Input should be ..." or "Value error, ...". `name` turns an
+    error's location into what the person set or sent ("" for the whole); `expects` says what a
+    named value must be where pydantic cannot tell (a range checked elsewhere). The members of a
+    union that all refused a value make one sentence: `must be text or a list`."""
+    grouped: dict[str, list[Any]] = {}
+    for error in errors:
+        grouped.setdefault(name(tuple(error.get("loc", ()))), []).append(error)
+    sentences = []
+    for who, group in grouped.items():
+        kinds = [KINDS[e.get("type")] for e in group if e.get("type") in KINDS]
+        if len(kinds) == len(group):
+            must = (expects or {}).get(who) or " or ".join(dict.fromkeys(kinds))
+            sentences.append(f"{who or 'the value'} must be {must}{_got(group[0])}")
+        else:
+            sentences += [_sentence(who, e) for e in group if e.get("type") not in KINDS]
+    return list(dict.fromkeys(sentences))
+
+
+def _sentence(who: str, error: Any) -> str:
+    kind, ctx, got = error.get("type", ""), error.get("ctx") or {}, _got(error)
+    subject = who or "the value"
+    if kind == "missing":
+        return f"{subject} is required: add it to the request"
+    if kind == "extra_forbidden":
+        return f"{subject} is not a known field: remove it"
+    if kind in ("value_error", "assertion_error"):
+        text = str(ctx.get("error") or error.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return text if not who or who.split(" ")[0] in text else f"{who}: {text}"
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        bound = ctx.get(key)
+        return f"{subject} must be {words} {int(bound) if isinstance(bound, float) and bound.is_integer() else bound}{got}"
+    if kind in ("enum", "literal_error"):
+        return f"{subject} must be {ctx.get('expected')}{got}"
+    if kind in ("too_short", "string_too_short"):
+        least = int(ctx.get("min_length", 1))
+        if kind == "string_too_short":
+            return f"{subject} is empty: send some text" if least == 1 else f"{subject} must be at least {least} characters long{got}"
+        return f"{subject} must have at least {least} item{'s' if least > 1 else ''} (got {ctx.get('actual_length', 0)})"
+    if kind in ("too_long", "string_too_long"):
+        most = ctx.get("max_length")
+        return f"{subject} must be at most {most} characters long" if kind == "string_too_long" else f"{subject} must have at most {most} items"
+    message = str(error.get("msg", "is not valid"))
+    if message.startswith("Input should be "):
+        return f"{subject} must be {message.removeprefix('Input should be ')}{got}"
+    return f"{subject}: {message[:1].lower()}{message[1:]}"
+
+
+def _got(error: Any) -> str:
+    """` (got 'many')`: the value as the person wrote it, shortened; nothing for a missing one."""
+    if "input" not in error or error.get("type") == "missing":
+        return ""
+    value = error["input"]
+    if isinstance(value, bool) or value is None:
+        shown = json.dumps(value)
+    elif isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        shown = value.strip()  # an environment variable's number, as typed
+    elif isinstance(value, str):
+        shown = repr(value if len(value) <= 40 else value[:37] + "...")
+    elif isinstance(value, int | float):
+        shown = str(value)
+    elif isinstance(value, list | tuple):
+        shown = "a list"
+    elif isinstance(value, dict):
+        shown = "an object"
+    else:
+        shown = type(value).__name__
+    return f" (got {shown})"
 
 
 def _plain(value: Any) -> Any:

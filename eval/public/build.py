@@ -1,6 +1,8 @@
 """Builds the public QA sets (eval/public/README.md) from the committed sources and translations:
 for each set, a corpus folder (one paragraph = one document) and train / dev / test question files
 in `rag eval`'s format, every question twice: the Chinese original and its English translation.
+Each paragraph file opens with front matter naming its Wikipedia article (rag/ingest/metadata.py),
+so citations show the article's title.
 
     python eval/public/build.py            # writes eval/public/build/{cmrc,drcd}/
     python eval/public/build.py --out DIR
@@ -19,9 +21,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SETS = {  # name -> (source file, script of its questions and paragraphs)
-    "cmrc": ("cmrc2018_trial.json", "zh-Hans"),
-    "drcd": ("drcd_test.json", "zh-Hant"),
+SETS = {  # name -> (source file, script of its questions and paragraphs, where its paragraphs come from)
+    "cmrc": ("cmrc2018_trial.json", "zh-Hans", "维基百科（CMRC 2018）"),
+    "drcd": ("drcd_test.json", "zh-Hant", "維基百科（DRCD）"),
 }
 TRANSLATIONS = HERE / "translations.en.tsv"
 SPLITS = (("train", 60), ("dev", 20), ("test", 20))  # share of articles, in percent
@@ -52,7 +54,7 @@ def load_translations(path: Path) -> dict[str, str]:
 
 
 def build_set(name: str, out: Path, english: dict[str, str]) -> dict[str, int]:
-    source, lang = SETS[name]
+    source, lang, origin = SETS[name]
     data = json.loads((HERE / "source" / source).read_text(encoding="utf-8"))["data"]
     corpus = out / name / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -61,7 +63,8 @@ def build_set(name: str, out: Path, english: dict[str, str]) -> dict[str, int]:
         split = split_of(name, article["id"])
         for paragraph in article["paragraphs"]:
             doc = f"{paragraph['id']}.txt"
-            (corpus / doc).write_text(paragraph["context"].strip() + "\n", encoding="utf-8")
+            front = f"---\ntitle: {article['title'].strip()}\nsource: {origin}\n---\n"  # the article's title on every citation
+            (corpus / doc).write_text(front + paragraph["context"].strip() + "\n", encoding="utf-8")
             for qa in (qa for qa in paragraph["qas"] if qa["question"].strip()):  # two CMRC items have none
                 answers = list(dict.fromkeys(a["text"].strip() for a in qa["answers"] if a["text"].strip()))
                 base = {"answers": answers, "doc": doc, "answerable": True, "source_id": qa["id"], "article": article["id"]}

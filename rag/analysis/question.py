@@ -31,14 +31,14 @@ def validate_question(text: object, k: int) -> str:
     without control and invisible format characters (NUL, zero-width spaces), stripped; one with
     no letter or digit left ("？？？", "...") has nothing to search for."""
     if not isinstance(text, str) or not text.strip():
-        raise QuestionError("the question is empty")
+        raise QuestionError("the question is empty: type a question")
     if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        raise QuestionError(f"the question is {len(text)} characters long: ask it in at most {MAX_QUESTION_CHARS}")
     if not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise QuestionError(f"k must be between 1 and {MAX_K}")
+        raise QuestionError(f"k must be a whole number from 1 to {MAX_K} (got {k!r})")
     visible = "".join(ch for ch in text if unicodedata.category(ch) not in INVISIBLE).strip()
     if not any(unicodedata.category(ch)[0] in "LN" for ch in visible):
-        raise QuestionError("the question has no words to search for")
+        raise QuestionError("the question has no words to search for: ask with letters or characters, not only punctuation")
     return visible
 
 

@@ -112,9 +112,10 @@ class Reader:
 
     def read(self, question: Question, hits: list[Hit], evidence: Evidence) -> Reading | None:
         candidates = sentence_candidates(self.index, question, hits[: self.answer_chunks], self.models.span)
-        if question.wants_value:  # a hand rule kept: a how-many answer must carry a count (README "Answers")
-            candidates = [c for c in candidates if fits(c.text, set(question.kinds)) == 1] or candidates
-        return choose(self.models, QuestionSignals.of(question, evidence), candidates) if candidates else None
+        kinds = set(question.kinds) if question.wants_value else set()
+        if kinds:  # a hand rule kept: a how-many answer must carry a count, in its sentence and its span (README "Answers")
+            candidates = [c for c in candidates if fits(c.text, kinds) == 1] or candidates
+        return choose(self.models, QuestionSignals.of(question, evidence), candidates, kinds) if candidates else None
 
 
 def span_rows(sentence: str, marks: np.ndarray, asked: AskedFor, english: bool, spans: list[tuple[int, int, int, int, int]]) -> np.ndarray:
@@ -174,15 +175,18 @@ def sentence_rows(candidates: list[SentenceCandidate], english: bool) -> np.ndar
     return with_language(np.asarray([c.rows for c in candidates]), english)
 
 
-def choose(models: ReaderModels, signals: QuestionSignals, candidates: list[SentenceCandidate]) -> Reading:
-    """The best sentence, its best span, and the decision's confidence in them."""
+def choose(models: ReaderModels, signals: QuestionSignals, candidates: list[SentenceCandidate], value_kinds: set[str]) -> Reading:
+    """The best sentence, its best span (the best that carries a value of `value_kinds`, when one
+    does), and the decision's confidence in them."""
     rows = sentence_rows(candidates, signals.english)
     logits = models.sentence.scores(rows)
     best = int(np.argmax(logits))
     chosen = candidates[best]
     span, span_probability = None, 0.0
     if len(chosen.span_scores):
-        top = int(np.argmax(chosen.span_scores))
+        ranked = np.argsort(-chosen.span_scores, kind="stable").tolist()
+        fitting = [i for i in ranked if value_kinds and fits(chosen.text[chosen.spans[i][0] : chosen.spans[i][1]], value_kinds) == 1]
+        top = (fitting or ranked)[0]
         span, span_probability = chosen.spans[top][:2], float(softmax(chosen.span_scores)[top])
     decision = decision_features(signals, logits, rows[best], span_probability)
     confidence = float(sigmoid(models.decision.scores(decision[None, :]))[0])

@@ -130,7 +130,10 @@ class Backend:
         index = self.ready_engine().index
         manifest = index.manifest
         corpus, notes = manifest.get("corpus", {}), manifest.get("notes", {})
-        rows = [DocumentInfo(id=d, chars=len(text), chunks=len(index.doc_chunks.get(d, [])), sha256=corpus.get(d), notes=notes.get(d, [])) for d, text in index.documents.items()]
+        rows = [
+            DocumentInfo(id=d, **index.metadata[d].as_dict(), chars=len(text), chunks=len(index.doc_chunks.get(d, [])), sha256=corpus.get(d), notes=notes.get(d, []))
+            for d, text in index.documents.items()
+        ]
         skipped = [SkippedFile(id=name, reason=why) for name, why in manifest.get("skipped_reasons", {}).items()]
         return DocumentList(documents=rows, skipped=skipped)
 

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from rag.analysis.question import QuestionError
 from rag.index.publish import IndexStoreError
 from rag.ingest.corpus import CorpusError
+from rag.settings import MAX_K, explain_errors
 
 
 class ApiError(Exception):
@@ -23,12 +24,44 @@ def error_response(status: int, message: str, kind: str, headers: dict[str, str]
     return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status, headers=headers)
 
 
+def routing_message(request: Request, status: int, detail: str, headers: dict[str, str]) -> str:
+    """Starlette's bare "Not Found" / "Method Not Allowed" said with what was asked and what to do."""
+    if status == 404 and detail == "Not Found":
+        return f"there is no {request.url.path} here: see /docs for the endpoints"
+    if status == 405 and detail == "Method Not Allowed":
+        return f"{request.url.path} does not take {request.method}: use {headers.get('Allow') or headers.get('allow') or 'another method'}"
+    return detail
+
+
+SOURCES = {"body", "query", "path", "header", "cookie"}  # FastAPI's first location part: where a value was sent, not its name
+EXPECTS = {"k": f"a whole number from 1 to {MAX_K}"}  # what pydantic cannot tell: k's range is checked with the question
+
+
 def describe(errors: list[dict]) -> str:
-    parts = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
-    return "; ".join(parts) or "invalid request"
+    """FastAPI's validation errors as one message for people: what was wrong with which value, and
+    what to send instead (`k must be a whole number from 1 to 50 (got 'many')`), named as the
+    client sent it (`messages[0].role`), never pydantic's wording or FastAPI's `body.k`."""
+    if all(tuple(e.get("loc", ())) == ("body",) and e.get("type") == "missing" for e in errors) and errors:
+        return "the request has no body: send a JSON object"
+    return "; ".join(explain_errors(errors, where, EXPECTS)) or "the request is not valid"
+
+
+def where(loc: tuple[int | str, ...]) -> str:
+    """`('body', 'messages', 0, 'content', 'list[TextPart]')` -> `messages[0].content`: the path in
+    what the client sent, without FastAPI's source or the union member pydantic was trying."""
+    parts = list(loc[1:] if loc and loc[0] in SOURCES else loc)
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif "[" in part or part in UNION_TAGS:
+            continue
+        else:
+            name += f".{part}" if name else part
+    return name or ("the request body" if loc[:1] == ("body",) else "")
+
+
+UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "bytes"}  # pydantic names the member of a union in the location
 
 
 def install(app: FastAPI) -> None:
@@ -58,7 +91,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         kind = "request_too_large" if exc.status_code == 413 else "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return error_response(exc.status_code, str(exc.detail), kind, dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, routing_message(request, exc.status_code, str(exc.detail), headers or {}), kind, headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from rag.settings import MAX_K, MAX_QUESTION_CHARS
 
 MAX_DOCUMENT_CHARS = MAX_FILE_BYTES // 4  # a UTF-8 CJK character takes 3 bytes; stay within the file limit
 QUESTION_DOC = f"a question in English, Simplified or Traditional Chinese (at most {MAX_QUESTION_CHARS} characters)"
+FOLLOW_UP_DEPTH = 8  # user messages a follow-up is resolved against: a chain of "and in …?" is rarely longer
 K_DOC = f"number of citations, 1 to {MAX_K} (default 5)"
 
 
@@ -48,7 +49,8 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     """OpenAI's chat request; sampling options are accepted and ignored (answers are quoted, or
-    written by the configured model at temperature 0)."""
+    written by the configured model at temperature 0). The last user message is the question; the
+    earlier ones are the context a follow-up such as "and in Hengyang?" is resolved against."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -57,11 +59,9 @@ class ChatRequest(BaseModel):
     stream: bool = False
     k: int | None = Field(default=None, description=K_DOC)
 
-    def question(self) -> str:
-        for message in reversed(self.messages):
-            if message.role == "user":
-                return message.text()
-        return ""
+    def user_questions(self) -> list[str]:
+        """The conversation's user messages, the last `FOLLOW_UP_DEPTH`: its questions, the last asked now."""
+        return [m.text() for m in self.messages if m.role == "user"][-FOLLOW_UP_DEPTH:]
 
 
 class Passage(BaseModel):
@@ -75,6 +75,9 @@ class Passage(BaseModel):
 
 class DocumentInfo(BaseModel):
     id: str
+    title: str = Field(description="the headline as written (front matter `title`, a Markdown title, the first headline-like line, or else the first sentence)")
+    source: str | None = None
+    date: str | None = Field(default=None, description="YYYY-MM-DD")
     chars: int
     chunks: int
     sha256: str | None
@@ -129,11 +132,12 @@ class AnswerExtras(Result):
     answer_source: AnswerSource | None = None
     script: str
     generation: Generation | None = None
+    resolved_question: str | None = Field(default=None, description="the question as answered, when the last message was a follow-up resolved against the conversation")
 
     @classmethod
-    def of(cls, result: AskResult) -> AnswerExtras:
+    def of(cls, result: AskResult, resolved_question: str | None = None) -> AnswerExtras:
         fields = ("citations", "closest_passages", "abstained", "answer_span", "answer_source", "script", "generation")
-        return cls(**{name: getattr(result, name) for name in fields})
+        return cls(**{name: getattr(result, name) for name in fields}, resolved_question=resolved_question)
 
 
 class CompletionMessage(AnswerExtras):

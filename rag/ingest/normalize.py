@@ -3,6 +3,7 @@
 Citations quote the original text, so it is never altered. Search, chunking and BM25 run on the
 search form instead, built in three passes that each keep an offset per output character:
 
+0. skip the front matter, if any (rag/ingest/metadata.py);
 1. repair PDF artefacts (doubled characters, hard line wraps) by *dropping* original characters;
 2. fold each kept character (NFKC, lower case) and convert Traditional to Simplified with OpenCC;
 3. keep paragraph breaks as a single "\\n".
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.ingest.metadata import front_matter
 from rag.ingest.repair import repaired_chars
 from rag.ingest.script import t2s
 
@@ -53,13 +55,14 @@ def fold_char(ch: str) -> str:
 
 
 def search_form(original: str) -> SearchForm:
-    """Build the search form of `original`."""
+    """Build the search form of `original`: its body, after any front matter (metadata, not text)."""
     chars: list[str] = []
     offsets: list[int] = []
-    for index, ch in repaired_chars(original):
+    body = front_matter(original).end
+    for index, ch in repaired_chars(original[body:]):
         for folded in fold_char(ch):
             chars.append(folded)
-            offsets.append(index)
+            offsets.append(body + index)
     text = _t2s_same_length("".join(chars))
     return SearchForm(text, np.asarray(offsets, dtype=np.int32))  # documents are capped at 64 MiB
 

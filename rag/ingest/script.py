@@ -71,5 +71,7 @@ def is_han(ch: str) -> bool:
 
 def display(text: str, script: str) -> str:
     """`text` in the reader's script: Traditional readers get Traditional, everyone else Simplified
-    (English readers of Chinese sources read Simplified by default)."""
-    return s2t(text) if script == HANT else t2s(text)
+    (English readers of Chinese sources read Simplified by default). Traditional is OpenCC's
+    `s2tw`, Taiwan's standard forms: plain `s2t` writes 爲 and 裏 where Traditional sources write
+    為 and 裡, so a converted passage beside a quoted one mixed the two."""
+    return _converter("s2tw").convert(text) if script == HANT else t2s(text)

@@ -72,10 +72,12 @@ def test_not_ready_is_503_with_reason():
         ({"json": {"question": "长" * 2001}}, 422, "2000"),
         ({"json": {"question": "长沙", "k": 0}}, 422, "k"),
         ({"json": {"question": "长沙", "k": 51}}, 422, "k"),
-        ({"json": {"question": "长沙", "k": "many"}}, 422, "k"),
-        ({"json": {}}, 422, "question"),
-        ({"json": ["长沙"]}, 422, "dictionary"),
-        ({"json": {"question": "长沙", "colour": "red"}}, 422, "colour"),
+        ({"json": {"question": "长沙", "k": "many"}}, 422, "k must be a whole number from 1 to 50 (got 'many')"),
+        ({"json": {"question": "长沙", "k": 2.5}}, 422, "k must be a whole number from 1 to 50 (got 2.5)"),
+        ({"json": {"question": 5}}, 422, "question must be text (got 5)"),
+        ({"json": {}}, 422, "question is required: add it"),
+        ({"json": ["长沙"]}, 422, "the request body must be a JSON object (got a list)"),
+        ({"json": {"question": "长沙", "colour": "red"}}, 422, "colour is not a known field: remove it"),
         ({"content": b'{"question": "unterminated', "headers": {"content-type": "application/json"}}, 400, "JSON"),
         ({"content": b"question=hi", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, "application/json"),
         ({"content": b"hi", "headers": {"content-type": "text/plain"}}, 415, "application/json"),
@@ -86,6 +88,15 @@ def test_bad_ask_requests_get_json_4xx(client, request_kwargs, status, words):
     response = client.post("/v1/ask", **request_kwargs)
     assert response.status_code == status, response.text
     assert words.lower() in response.json()["error"]["message"].lower()
+    assert_for_people(response)
+
+
+def assert_for_people(response):
+    """An error message reads as written for a person: none of pydantic's or FastAPI's wording."""
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "code"} and body["error"]["code"] == response.status_code
+    for words in ("Input should", "Value error", "Field required", "Extra inputs", "body.", "query.", "list[", "validation error"):
+        assert words not in body["error"]["message"], body
 
 
 @pytest.mark.parametrize(
@@ -95,6 +106,7 @@ def test_bad_ask_requests_get_json_4xx(client, request_kwargs, status, words):
         ("/v1/search", {"q": "长沙", "k": 0}, 422),
         ("/v1/search", {"q": "长沙", "k": "x"}, 422),
         ("/v1/search", {}, 422),
+        ("/v1/passage", {"doc_id": "missing.txt", "start": -1, "end": "x"}, 422),
         ("/v1/passage", {"doc_id": "missing.txt", "start": 0, "end": 5}, 404),
         ("/v1/passage", {"doc_id": "001_e07e39b34995dd8d.txt", "start": 10, "end": 5}, 422),
         ("/v1/passage", {"doc_id": "001_e07e39b34995dd8d.txt", "start": 0, "end": 10**9}, 422),
@@ -104,11 +116,13 @@ def test_bad_ask_requests_get_json_4xx(client, request_kwargs, status, words):
 def test_bad_get_requests_get_json_4xx(client, path, params, status):
     response = client.get(path, params=params)
     assert response.status_code == status and response.json()["error"]["message"]
+    assert_for_people(response)
 
 
 def test_wrong_method_is_405_json(client):
     response = client.get("/v1/ask")
-    assert response.status_code == 405 and response.json()["error"]["message"]
+    assert response.status_code == 405 and response.json()["error"]["message"] == "/v1/ask does not take GET: use POST"
+    assert "see /docs" in client.get("/no/such/page").json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -118,14 +132,16 @@ def test_wrong_method_is_405_json(client):
         ({"messages": [{"role": "system", "content": "be brief"}]}, "no user message"),
         ({"messages": [{"role": "user", "content": " "}]}, "empty"),
         ({"messages": [{"role": "user", "content": "长" * 2001}]}, "2000"),
-        ({"messages": [{"role": "wizard", "content": "hi"}]}, "role"),
-        ({"messages": "hi"}, "messages"),
+        ({"messages": [{"role": "wizard", "content": "hi"}]}, "messages[0].role must be 'system', 'user', 'assistant', 'tool' or 'developer' (got 'wizard')"),
+        ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content must be text or a list (got 5)"),
+        ({"messages": "hi"}, "messages must be a list"),
     ],
 )
 def test_bad_chat_requests_get_json_4xx(client, body, words):
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 422, response.text
     assert words in response.json()["error"]["message"]
+    assert_for_people(response)
 
 
 def test_chat_takes_the_last_user_message_and_text_parts(client):
@@ -137,6 +153,24 @@ def test_chat_takes_the_last_user_message_and_text_parts(client):
     body = client.post("/v1/chat/completions", json={"messages": messages, "temperature": 0.2}).json()
     message = body["choices"][0]["message"]
     assert "16個" in message["content"] and message["citations"] == body["citations"]
+
+
+def test_chat_resolves_a_follow_up_against_the_conversation(client):
+    messages = [
+        {"role": "user", "content": "庫爾勒市11月8日簽約了多少個項目？"},
+        {"role": "assistant", "content": "66個 [1]"},
+        {"role": "user", "content": "海口呢？"},
+    ]
+    body = client.post("/v1/chat/completions", json={"messages": messages}).json()
+    assert body["resolved_question"] == "海口11月8日簽約了多少個項目？"
+    assert "海口" in body["choices"][0]["message"]["content"]
+    alone = client.post("/v1/chat/completions", json={"messages": messages[:1]}).json()
+    assert "resolved_question" not in alone  # a question that stands alone is answered as asked
+
+
+def test_documents_list_their_headlines(client):
+    documents = {d["id"][:3]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert documents["001"]["title"] == "一带一路湘聚共赢" and documents["001"]["source"] == "湖南日报"
 
 
 def test_chat_page_is_served(client):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from rag.api.app import create_app
 from rag.settings import load_settings
 
-schemathesis = pytest.importorskip("schemathesis")
+schemathesis = pytest.importorskip("schemathesis", reason="Schemathesis is not installed: pip install -e '.[test]' to fuzz the API")
 EXAMPLES = 2000
 
 

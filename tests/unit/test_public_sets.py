@@ -13,7 +13,7 @@ BUILD = runpy.run_path(str(PUBLIC / "build.py"), run_name="__build__")
 
 def source_questions() -> dict[str, str]:
     out = {}
-    for source, _ in BUILD["SETS"].values():
+    for source, *_ in BUILD["SETS"].values():
         for article in json.loads((PUBLIC / "source" / source).read_text(encoding="utf-8"))["data"]:
             for paragraph in article["paragraphs"]:
                 out.update({qa["id"]: qa["question"] for qa in paragraph["qas"] if qa["question"].strip()})
@@ -34,7 +34,7 @@ def test_the_split_is_by_article_and_stable():
 
 def test_built_sets_pair_each_question_in_both_languages(tmp_path):
     BUILD["main"](["--out", str(tmp_path)])
-    for name, (_, lang) in BUILD["SETS"].items():
+    for name, (_, lang, _) in BUILD["SETS"].items():
         articles: dict[str, set[str]] = {}
         for split in ("train", "dev", "test"):
             items = load_qa(tmp_path / name / f"{split}.jsonl")
@@ -44,3 +44,14 @@ def test_built_sets_pair_each_question_in_both_languages(tmp_path):
             rows = [json.loads(line) for line in (tmp_path / name / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
             articles[split] = {r["article"] for r in rows}
         assert not (articles["train"] & articles["test"]) and not (articles["dev"] & articles["test"])
+
+
+def test_each_paragraph_is_titled_by_its_article(tmp_path):
+    from rag.ingest.metadata import read_metadata
+
+    BUILD["main"](["--out", str(tmp_path)])
+    source, _, origin = BUILD["SETS"]["drcd"]
+    article = json.loads((PUBLIC / "source" / source).read_text(encoding="utf-8"))["data"][0]
+    doc = f"{article['paragraphs'][0]['id']}.txt"
+    meta = read_metadata(doc, (tmp_path / "drcd" / "corpus" / doc).read_text(encoding="utf-8"))
+    assert (meta.title, meta.source) == (article["title"].strip(), origin)

@@ -21,9 +21,9 @@ def test_a_question_is_stripped_of_invisible_characters():
         ("...!!", 5, "no words"),
         ("\u200b\u200c\ufeff", 5, "no words"),
         ("\x00\x01", 5, "no words"),
-        ("a" * (MAX_QUESTION_CHARS + 1), 5, f"longer than {MAX_QUESTION_CHARS}"),
-        ("ok?", 0, f"between 1 and {MAX_K}"),
-        ("ok?", MAX_K + 1, f"between 1 and {MAX_K}"),
+        ("a" * (MAX_QUESTION_CHARS + 1), 5, f"at most {MAX_QUESTION_CHARS}"),
+        ("ok?", 0, f"from 1 to {MAX_K}"),
+        ("ok?", MAX_K + 1, f"from 1 to {MAX_K}"),
     ],
 )
 def test_questions_that_cannot_be_served(text, k, words):

@@ -37,7 +37,7 @@ def test_string_options_are_enums_checked_on_input(monkeypatch):
     "values, words",
     [
         ({"chunk_size": "many"}, "chunk_size"),
-        ({"chunk_overlap": 300}, "chunk_overlap must be smaller than chunk_size"),
+        ({"chunk_overlap": 300}, "chunk_overlap (RAG_CHUNK_OVERLAP, 300) must be smaller than chunk_size"),
         ({"k": 0}, "k (RAG_K)"),
         ({"protect_reads": True}, "RAG_PROTECT_READS needs RAG_API_KEY"),
     ],
@@ -79,3 +79,20 @@ def test_settings_travel_to_a_child_process_through_the_environment(monkeypatch)
     for name, value in settings.as_environment().items():
         monkeypatch.setenv(name, value)
     assert load_settings() == settings
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"chunk_size": "many"}, "bad setting: chunk_size (RAG_CHUNK_SIZE) must be a whole number (got 'many')"),
+        ({"bm25_b": "2"}, "bad setting: bm25_b (RAG_BM25_B) must be at most 1 (got 2)"),
+        ({"query_map": "perhaps"}, "bad setting: query_map (RAG_QUERY_MAP) must be true or false (got 'perhaps')"),
+        ({"chunk_overlap": 300}, "bad setting: chunk_overlap (RAG_CHUNK_OVERLAP, 300) must be smaller than chunk_size (RAG_CHUNK_SIZE, 200): lower the overlap or raise the size"),
+        ({"k": 0, "fusion": "sum"}, "bad settings: fusion (RAG_FUSION) must be 'rrf' or 'weighted' (got 'sum'); k (RAG_K) must be at least 1 (got 0)"),
+    ],
+)
+def test_bad_values_read_as_written_for_people(values, message):
+    """One line that says what is wrong and what a value must be: no pydantic wording."""
+    with pytest.raises(ValueError) as raised:
+        load_settings(**values)
+    assert str(raised.value) == message
