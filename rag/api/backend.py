@@ -120,7 +120,7 @@ class Backend:
             raise ApiError(404, f"no document {doc_id!r}", "not_found")
         text = documents[doc_id]
         if not 0 <= start < end <= len(text):
-            raise ApiError(422, f"the span must satisfy 0 <= start < end <= {len(text)}", "invalid_request_error")
+            raise ApiError(422, f"the span {start}–{end} is not inside {doc_id}, which has {len(text)} characters: start must come before end, and end be at most {len(text)}", "invalid_request_error")
         script = script if script in SCRIPTS else detect_script(text[start:end])
         parts = (text[max(0, start - context) : start], text[start:end], text[end : end + context])
         before, span, after = (display(part, script) for part in parts)

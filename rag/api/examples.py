@@ -82,8 +82,8 @@ ASK: dict[str, Example] = {
 }
 
 FOLLOW_UP = [
-    {"role": "user", "content": "庫爾勒市11月8日簽約了多少個項目？"},
-    {"role": "assistant", "content": "庫爾勒市當天共促成簽約項目66個。[1]"},
+    {"role": "user", "content": "長沙簽約了多少個重點產業轉移合作項目？"},
+    {"role": "assistant", "content": "3月29日，2025中國產業轉移發展對接活動(湖南)開幕式上，16個重點產業轉移合作項目現場簽約。 [1]"},
     {"role": "user", "content": "海口呢？"},
 ]
 

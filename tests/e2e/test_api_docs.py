@@ -89,7 +89,7 @@ def test_the_follow_up_conversation_is_shown(openapi):
     shown = openapi["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["examples"]
     messages = shown["follow_up"]["value"]["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
-    assert messages[0]["content"] == "庫爾勒市11月8日簽約了多少個項目？" and messages[2]["content"] == "海口呢？"
+    assert messages[0]["content"] == "長沙簽約了多少個重點產業轉移合作項目？" and messages[2]["content"] == "海口呢？"
 
 
 def test_response_examples_are_instances_of_their_models(openapi):
@@ -148,7 +148,7 @@ def test_the_chat_replies_shown_are_what_the_engine_answers(engine):
         question = reply.get("resolved_question") or messages[-1]["content"]
         now = engine.ask(question)
         assert reply["choices"][0]["message"]["content"] == (now.message if now.abstained else now.answer), f"{name}: {REFRESH}"
-    assert replies["follow_up"]["resolved_question"] == "海口11月8日簽約了多少個項目？"
+    assert replies["follow_up"]["resolved_question"] == "海口簽約了多少個重點產業轉移合作項目？"
     (stream,) = recorded("chat_completions", media_type="text/event-stream").values()
     content = "".join(json.loads(line[6:])["choices"][0]["delta"].get("content", "") for line in stream.split("\n") if line.startswith("data: {"))
     assert content == engine.ask(examples.CHAT["stream"]["value"]["messages"][-1]["content"]).answer, REFRESH

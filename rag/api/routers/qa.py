@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 
@@ -64,7 +64,7 @@ def passage(
     doc_id: Annotated[str, Query(description="the document, as a citation names it", openapi_examples=examples.PASSAGE_DOC_ID)],
     start: Annotated[int, Query(ge=0, description="where the span starts in the original file", openapi_examples=examples.PASSAGE_START)],
     end: Annotated[int, Query(ge=1, description="where it ends (exclusive)", openapi_examples=examples.PASSAGE_END)],
-    script: Annotated[str, Query(description="en, zh-Hans or zh-Hant; empty: the span's own script", openapi_examples=examples.PASSAGE_SCRIPT)] = "",
+    script: Annotated[Literal["", "en", "zh-Hans", "zh-Hant"], Query(description="en, zh-Hans or zh-Hant; empty: the span's own script", openapi_examples=examples.PASSAGE_SCRIPT)] = "",
     context: Annotated[int, Query(ge=0, le=2000, description="characters shown either side of the span", openapi_examples=examples.PASSAGE_CONTEXT)] = 200,
 ) -> Passage:
     return backend.passage(doc_id, start, end, script, context)
