@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.ingest.script import HAN, t2s
+from rag.ingest.script import HAN_CHAR, t2s
+from rag.ingest.tokenization import jieba_module
 
 MAX_FOLLOW_UP_WORDS = 8  # "and what about the one in Hengyang last year?" is about as long as they come
 MAX_FOLLOW_UP_HAN = 14  # 那么在衡阳签约了多少呢 is 11
@@ -45,7 +46,7 @@ def resolve(previous: str, question: str) -> str:
     fragment = follow_up_fragment(question)
     if fragment is None:
         return question
-    if re.search(f"[{HAN}]", fragment) or re.search(f"[{HAN}]", previous):
+    if HAN_CHAR.search(fragment) or HAN_CHAR.search(previous):
         return _replace_chinese(previous, fragment)
     return _replace_english(previous, fragment)
 
@@ -53,7 +54,7 @@ def resolve(previous: str, question: str) -> str:
 def follow_up_fragment(question: str) -> str | None:
     """What a follow-up names ("in Hengyang", "衡阳"), or None when `question` stands alone."""
     text = question.strip()
-    if re.search(f"[{HAN}]", text):
+    if HAN_CHAR.search(text):
         core = _PUNCTUATION.sub("", text)
         opened, closed = _ZH_OPENER.match(core), _ZH_CLOSER.search(core)
         if not (opened or closed) or len(core) > MAX_FOLLOW_UP_HAN:
@@ -104,6 +105,4 @@ def _replace_chinese(previous: str, fragment: str) -> str:
 
 @lru_cache(maxsize=256)
 def _tagged(text: str) -> tuple[tuple[str, str], ...]:
-    import jieba.posseg
-
-    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(text, HMM=False))
+    return tuple((pair.word, pair.flag) for pair in jieba_module().posseg.cut(text, HMM=False))

@@ -185,8 +185,8 @@ def choose(models: ReaderModels, signals: QuestionSignals, candidates: list[Sent
     span, span_probability = None, 0.0
     if len(chosen.span_scores):
         ranked = np.argsort(-chosen.span_scores, kind="stable").tolist()
-        fitting = [i for i in ranked if value_kinds and fits(chosen.text[chosen.spans[i][0] : chosen.spans[i][1]], value_kinds) == 1]
-        top = (fitting or ranked)[0]
+        fitting = (i for i in ranked if value_kinds and fits(chosen.text[chosen.spans[i][0] : chosen.spans[i][1]], value_kinds) == 1)
+        top = next(fitting, ranked[0])
         span, span_probability = chosen.spans[top][:2], float(softmax(chosen.span_scores)[top])
     decision = decision_features(signals, logits, rows[best], span_probability)
     confidence = float(sigmoid(models.decision.scores(decision[None, :]))[0])

@@ -20,6 +20,7 @@ from rag.index.progress import BuildProgress, counted
 from rag.index.publish import IndexDir
 from rag.ingest.chunking import Chunk, Sentence, chunk_document, split_sentences
 from rag.ingest.corpus import Corpus
+from rag.ingest.metadata import DocumentMeta, read_metadata
 from rag.ingest.normalize import SearchForm, SearchForms, search_form
 from rag.ingest.tokenization import get_tokenizer
 from rag.settings import Settings
@@ -40,12 +41,14 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     kept = previous.unchanged(docs) if previous else set()
     new_docs, unchanged = len(docs) - len(kept), f" ({len(kept)} unchanged)" if kept else ""
     forms: dict[str, SearchForm] = {}
+    metadata: dict[str, DocumentMeta] = {}
     with progress.stage(f"normalise {counted(new_docs, 'document')}{unchanged}", new_docs, "doc") as stage:
         for d in docs:
             if previous and d.doc_id in kept:
-                forms[d.doc_id] = previous.form(d.doc_id)
+                forms[d.doc_id], metadata[d.doc_id] = previous.form(d.doc_id), previous.metadata[d.doc_id]
             else:
                 forms[d.doc_id] = search_form(d.text)
+                metadata[d.doc_id] = read_metadata(d.doc_id, d.text, forms[d.doc_id])
                 stage.advance()
     clock.lap("normalise")
     chunks: list[Chunk] = []
@@ -68,12 +71,14 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
     clock.lap("lexical")
     reuse = previous if kept and previous and previous.dense.exact else None
     stored = [reuse.by_id.get(c.chunk_id) for c in chunks] if reuse else None
-    with progress.stage(embedding(stored, len(chunks), "passage"), _to_embed(stored, len(chunks)), "passage") as stage:
+    todo = _to_embed(stored, len(chunks))
+    with progress.stage(embedding(todo, len(chunks), "passage"), todo, "passage") as stage:
         chunk_batches = vector_batches(chunks, _chunk_text, stored, reuse.dense if reuse else None, embedder, stage.advance)
         first = next(chunk_batches)
         dense = FaissIndex.build(chain([first], chunk_batches), len(chunks), first.shape[1], settings)
     stored = [reuse.sentence_position(s) for s in sentences] if reuse else None
-    with progress.stage(embedding(stored, len(sentences), "sentence"), _to_embed(stored, len(sentences)), "sentence") as stage:
+    todo = _to_embed(stored, len(sentences))
+    with progress.stage(embedding(todo, len(sentences), "sentence"), todo, "sentence") as stage:
         sentence_batches = vector_batches(sentences, _sentence_text(forms), stored, reuse.sentence_dense if reuse else None, embedder, stage.advance)
         sentence_dense = FaissIndex.build(sentence_batches, len(sentences), dense.dimension, settings)
     clock.lap("embed")  # embedding and FAISS insertion interleave, batch by batch
@@ -90,8 +95,7 @@ def build_index(corpus: Corpus, index_dir: Path, settings: Settings, embedder: E
         "chunks": len(chunks),
         "reused_documents": len(kept),
     }
-    metadata = {d.doc_id: previous.metadata[d.doc_id] for d in docs if previous and d.doc_id in kept}  # the rest is read by Index
-    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge, SearchForms.of(forms), metadata=metadata)
+    index = Index(manifest, {d.doc_id: d.text for d in docs}, chunks, bm25, dense, sentences, sentence_dense, bridge, SearchForms.of(forms), metadata)
     index.location = IndexDir(index_dir).publish(lambda folder: write_index(index, folder))
     clock.lap("save")
     progress.stage_done("write index", clock.laps["save"] / 1000)
@@ -133,7 +137,6 @@ def _to_embed(stored: list[int | None] | None, count: int) -> int:
     return count if stored is None else sum(p is None for p in stored)
 
 
-def embedding(stored: list[int | None] | None, count: int, noun: str) -> str:
+def embedding(todo: int, count: int, noun: str) -> str:
     """The embed stage's name, with honest counts: `embed 40 passages (110 unchanged)`."""
-    todo = _to_embed(stored, count)
     return f"embed {counted(todo, noun)}" + (f" ({count - todo} unchanged)" if todo < count else "")

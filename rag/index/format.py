@@ -26,7 +26,7 @@ FORMAT_VERSION = 10
 # The code that turns documents into index parts. Its digest is in the manifest, so a new normaliser,
 # repair rule or chunker makes an older index stale instead of silently different from a fresh one.
 PIPELINE_SOURCES = (
-    "ingest/corpus.py", "ingest/metadata.py", "ingest/normalize.py", "ingest/repair.py", "ingest/script.py", "ingest/chunking.py", "ingest/tokenization.py",
+    "ingest/corpus.py", "ingest/frontmatter.py", "ingest/metadata.py", "ingest/normalize.py", "ingest/repair.py", "ingest/script.py", "ingest/chunking.py", "ingest/tokenization.py",
     "index/bm25.py", "crosslingual/bridge.py",
 )  # fmt: skip
 SENTENCE_VECTORS = "sentences.faiss"
@@ -68,7 +68,7 @@ def read_index(build: Path, manifest: dict[str, Any], settings: Settings) -> Ind
     consistent = len(chunks) == bm25.size == dense.size == manifest.get("chunks") == len(links[0]) and len(sentences) == sentence_dense.size == len(links[1])
     if not consistent or not set(forms.spans) == set(documents) == set(metadata) or len(forms.codes) != len(forms.offsets):
         raise IndexStoreError(f"index at {build.parent} is inconsistent; run `rag index --rebuild`")
-    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms, location=build, links=links, metadata=metadata)
+    return Index(manifest, documents, chunks, bm25, dense, sentences, sentence_dense, bridge, forms, metadata, location=build, links=links)
 
 
 def mismatch(manifest: dict[str, Any] | None, settings: Settings, model_id: str) -> str | None:

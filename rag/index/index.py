@@ -14,7 +14,7 @@ from rag.index.bm25 import BM25
 from rag.index.faiss import FaissIndex
 from rag.ingest.chunking import Chunk, Links, Sentence, link_sentences
 from rag.ingest.corpus import Document
-from rag.ingest.metadata import DocumentMeta, read_metadata
+from rag.ingest.metadata import DocumentMeta
 from rag.ingest.normalize import SearchForm, SearchForms
 from rag.ingest.tokenization import get_tokenizer
 
@@ -30,16 +30,14 @@ class Index:
     sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
     bridge: Bridge  # English terms -> Chinese corpus words, for English questions
     forms: SearchForms  # each document's search form and offsets, memory-mapped
+    metadata: dict[str, DocumentMeta]  # doc_id -> headline, source, date (rag/ingest/metadata.py)
     location: Path | None = None  # the build folder it was loaded from or written to
     links: tuple[Links, Links] = field(default=None)  # type: ignore[assignment]  # chunk -> sentences and back; computed when not given
-    metadata: dict[str, DocumentMeta] = field(default_factory=dict)  # doc_id -> headline, source, date; read when not given
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         if self.links is None:
             self.links = link_sentences(self.chunks, self.sentences)
-        missing = self.documents.keys() - self.metadata.keys()
-        self.metadata.update({doc_id: read_metadata(doc_id, self.documents[doc_id]) for doc_id in missing})
 
     @property
     def chunk_sentences(self) -> Links:

@@ -18,7 +18,8 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from rag.ingest.repair import repaired_chars
+from rag.ingest.frontmatter import front_matter
+from rag.ingest.normalize import SearchForm, search_form
 
 HEAD_LINES = 12  # the head is at most this many non-empty lines before the first paragraph
 PARAGRAPH = 60  # a line this long is running text: the head has ended
@@ -26,12 +27,6 @@ HEADLINE_MAX = 48  # longer lines are not headlines
 TITLE_CHARS = 30  # a title made from the first sentence is cut here, with "…"
 HEAD_CHARS = 4000  # the head and first paragraph are read from this much of the body
 TAIL_LINES = 3  # a `来源：…` line may also close the article
-FRONT_MATTER_LINES = 40  # a `---` block longer than this is not front matter
-KEYS = {
-    "title": "title", "headline": "title", "标题": "title", "標題": "title",
-    "source": "source", "publisher": "source", "outlet": "source", "来源": "source", "來源": "source",
-    "date": "date", "published": "date", "pubdate": "date", "日期": "date",
-}  # fmt: skip
 
 _MARKDOWN_TITLE = re.compile(r"#\s+(\S.*)")
 _SENTENCE_END = re.compile(r"[。！？!?…][」』”’）)】\]\"']*$")
@@ -55,34 +50,12 @@ class DocumentMeta:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-@dataclass(frozen=True)
-class FrontMatter:
-    fields: dict[str, str]
-    end: int  # where the body starts (0 without front matter)
-
-
-def front_matter(text: str) -> FrontMatter:
-    """The `---` block at the top of `text`, if any: its known fields and where the body starts."""
-    lines = text.split("\n", FRONT_MATTER_LINES + 2)
-    if not lines or lines[0].strip().lstrip("\ufeff") != "---":
-        return FrontMatter({}, 0)
-    fields: dict[str, str] = {}
-    position = len(lines[0]) + 1
-    for line in lines[1 : FRONT_MATTER_LINES + 2]:
-        position += len(line) + 1
-        if line.strip() == "---":
-            return FrontMatter(fields, min(position, len(text)))
-        key, colon, value = line.partition(":")
-        if colon and key.strip().lower() in KEYS and value.strip():
-            fields.setdefault(KEYS[key.strip().lower()], value.strip().strip("\"'").strip())
-    return FrontMatter({}, 0)  # no closing line: ordinary text that starts with a rule
-
-
-def read_metadata(doc_id: str, text: str) -> DocumentMeta:
-    """The headline, source and date of the document `doc_id` with contents `text`."""
+def read_metadata(doc_id: str, text: str, form: SearchForm | None = None) -> DocumentMeta:
+    """The headline, source and date of the document `doc_id` with contents `text`; `form` is its
+    search form, when the caller has made it (an index build has: the repair is not done twice)."""
     head = front_matter(text)
     found = head.fields
-    lines = _repaired_lines(text[head.end : head.end + HEAD_CHARS])
+    lines = _repaired_lines(text, form or search_form(text), head.end + HEAD_CHARS)
     title = found.get("title") or _markdown_title(lines) or _headline(lines) or _first_sentence(lines) or doc_id
     tail = [line.strip() for line in text[-HEAD_CHARS:].splitlines() if line.strip()][-TAIL_LINES:]
     source = found.get("source") or _source(_head(lines) + tail)
@@ -101,17 +74,21 @@ def iso_date(text: str) -> str | None:
         return None
 
 
-def _repaired_lines(text: str) -> list[str]:
-    """The text's non-empty lines after PDF repair: a hard-wrapped paragraph is one line, while
-    the spaces of a headline or a photo credit stay as written."""
-    spans: list[list[int]] = [[]]
-    for index, ch in repaired_chars(text):
-        if ch == "\n":
-            spans.append([])
-        else:
-            spans[-1][1:] = [index] if spans[-1] else [index, index]
-    lines = (re.sub(r"\s*\n\s*", "", text[span[0] : span[1] + 1]) for span in spans if span)
-    return [line.strip() for line in lines if line.strip()]
+def _repaired_lines(text: str, form: SearchForm, end: int) -> list[str]:
+    """The body's non-empty lines after PDF repair, those that start before `end`, as written: the
+    search form's paragraphs (a hard-wrapped paragraph is one) mapped back to the original, so the
+    spaces of a headline or a photo credit stay."""
+    lines, position = [], 0
+    for paragraph in form.text.split("\n"):
+        if paragraph:
+            first, last = int(form.offsets[position]), int(form.offsets[position + len(paragraph) - 1])
+            if first >= end:
+                break
+            line = re.sub(r"\s*\n\s*", "", text[first : last + 1]).strip()
+            if line:
+                lines.append(line)
+        position += len(paragraph) + 1
+    return lines
 
 
 def _head(lines: list[str]) -> list[str]:

@@ -3,7 +3,7 @@
 Citations quote the original text, so it is never altered. Search, chunking and BM25 run on the
 search form instead, built in three passes that each keep an offset per output character:
 
-0. skip the front matter, if any (rag/ingest/metadata.py);
+0. skip the front matter, if any (rag/ingest/frontmatter.py);
 1. repair PDF artefacts (doubled characters, hard line wraps) by *dropping* original characters;
 2. fold each kept character (NFKC, lower case) and convert Traditional to Simplified with OpenCC;
 3. keep paragraph breaks as a single "\\n".
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.ingest.metadata import front_matter
+from rag.ingest.frontmatter import front_matter
 from rag.ingest.repair import repaired_chars
 from rag.ingest.script import t2s
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.metadata import DocumentMeta, front_matter, iso_date, read_metadata
+from rag.ingest.frontmatter import front_matter
+from rag.ingest.metadata import DocumentMeta, iso_date, read_metadata
 from rag.ingest.normalize import search_form
 
 CORPUS = Path(__file__).parents[2] / "corpus"
