@@ -23,8 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.timing import Stopwatch
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+BEFORE = RESULTS / "scale-before.json"  # the same run on commit 252199b (JSON tables, OpenCC's own t2s): the "before" rows
 PLACES = "长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底 南宁 成都 南昌 重庆 海口 武汉 合肥 贵阳 昆明".split()
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
 SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
@@ -39,9 +42,10 @@ def main() -> int:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # internal: load one index in this process
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-ann", action="store_true", help="leave out the flat / HNSW / IVF-PQ comparison (an hour's rebuilds at 1M)")
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_size(args.one, args.seed)))
+        print(json.dumps(measure_size(args.one, args.seed, args.skip_ann)))
         return 0
     if args.load:
         print(json.dumps(measure_load(args.load)))
@@ -50,12 +54,13 @@ def main() -> int:
     results = {"sizes": [], "embedding": measure_embedding(), "note": "passage vectors are random unit vectors; query embeddings are real"}
     for size in sizes:
         print(f"measuring {size} chunks ...", file=sys.stderr, flush=True)
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--seed", str(args.seed)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--seed", str(args.seed), *(["--skip-ann"] if args.skip_ann else [])], capture_output=True, text=True)
         if out.returncode:
             print(out.stderr[-3000:], file=sys.stderr)
             return 1
         results["sizes"].append(json.loads(out.stdout.strip().splitlines()[-1]))
     results["machine"] = machine()
+    results["before"] = json.loads(BEFORE.read_text())["sizes"] if BEFORE.exists() else []
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     (RESULTS / "scale.md").write_text(markdown(results))
@@ -119,12 +124,11 @@ class RandomPassages:
 # ---- one size -----------------------------------------------------------------------------------
 
 
-def measure_size(size: int, seed: int) -> dict:
+def measure_size(size: int, seed: int, skip_ann: bool = False) -> dict:
     from rag.settings import load_settings
     from rag.embedding.model import Embedder
     from rag.engine import Engine
     from rag.index.build import build_index
-    from rag.timing import Stopwatch
 
     settings = load_settings()
     embedder = RandomPassages(Embedder(settings.model), seed)
@@ -132,7 +136,7 @@ def measure_size(size: int, seed: int) -> dict:
     docs = synthetic_docs(size, seed, settings)
     generate_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
-        clock = Stopwatch()
+        clock = PeakClock()
         index = build_index(docs, Path(tmp) / "index", settings, embedder, clock=clock)
         disk = sum(p.stat().st_size for p in (Path(tmp) / "index").rglob("*") if p.is_file())
         build_rss = peak_rss_mb()
@@ -149,7 +153,7 @@ def measure_size(size: int, seed: int) -> dict:
         "generate_s": round(generate_s, 2),
         "build_s": {k: round(v, 2) for k, v in build.items()},
         "build_chunks_per_s": {k: round(n / v, 1) for k, v in build.items() if v > 0},
-        "dense_kind": {"chunks": type(index.dense.index).__name__, "sentences": type(index.sentence_dense.index).__name__},
+        "dense_kind": {"chunks": type(index.store.chunks.index).__name__, "sentences": type(index.store.sentences.index).__name__},  # a LocalStore
         "index_disk_mb": round(disk / 2**20, 1),
         "peak_rss_build_mb": build_rss,
         "serving": serving,
@@ -160,10 +164,24 @@ def measure_size(size: int, seed: int) -> dict:
         query_tokens = [engine.analyse(q).tokens for q in questions[:20]]
         result["bm25_vs_rank_bm25"] = compare_bm25(index.bm25, tokens, query_tokens)
         del tokens
-    result["ann"] = compare_ann(index.dense.index.reconstruct_n(0, n), seed)
+    result["build_peak_mb"] = clock.peaks
+    if not skip_ann:
+        result["ann"] = compare_ann(index.store.chunks.index.reconstruct_n(0, n), seed)
     result["peak_rss_mb"] = peak_rss_mb()
     result["rss_per_chunk_kb"] = round(build_rss * 1024 / n, 2)
     return result
+
+
+class PeakClock(Stopwatch):
+    """Laps that also note the process's peak RSS so far: which build stage sets the peak."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peaks: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        super().lap(name)
+        self.peaks[name] = peak_rss_mb()
 
 
 def peak_rss_mb() -> float:
@@ -312,26 +330,32 @@ def measure_embedding() -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        "| chunks | build s (normalise / chunk / lexical / embed+FAISS* / save) | chunks/s | build peak RSS MB | KB/chunk | disk MB | load s / serving RSS MB | embed p50 | BM25 p50 | dense p50 | hybrid p50 / p95 | ask p50 / p95 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| chunks | code | build s (normalise / chunk / lexical / embed+FAISS* / save) | chunks/s | build peak RSS MB | KB/chunk | disk MB | load s / serving RSS MB | embed p50 | BM25 p50 | dense p50 | hybrid p50 / p95 | ask p50 / p95 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in results["sizes"]:
+    rows = sorted([(r, "before") for r in results.get("before", [])] + [(r, "after") for r in results["sizes"]], key=lambda row: (row[0]["chunks"], row[1] == "after"))
+    for r, code in rows:
         b, lat = r["build_s"], r["latency_ms"]
         stages = " / ".join(str(b.get(k, "-")) for k in ("normalise", "chunk", "lexical", "embed", "save"))
         serving = r["serving"]
         lines.append(
-            f"| {r['chunks']:,} | {stages} | {r['build_chunks_per_s']['total']:,} | {r['peak_rss_build_mb']:,} | {r['rss_per_chunk_kb']} | {r['index_disk_mb']:,} | {serving['load_s']} / {serving['rss_mb']:,} "
+            f"| {r['chunks']:,} | {code} | {stages} | {r['build_chunks_per_s']['total']:,} | {r['peak_rss_build_mb']:,} | {r['rss_per_chunk_kb']} | {r['index_disk_mb']:,} | {serving['load_s']} / {serving['rss_mb']:,} "
             f"| {lat['embed']['p50']} | {lat['bm25']['p50']} | {lat['dense']['p50']} | {lat['hybrid']['p50']} / {lat['hybrid']['p95']} | {lat['ask']['p50']} / {lat['ask']['p95']} |"
         )
-    lines += ["", "Latencies in ms, warm process, 105 dev-set questions. *embed = random vectors (see note).", ""]
+    lines += ["", "Latencies in ms, warm process, 105 dev-set questions. *embed = random vectors (see note). Before: commit 252199b (bench/results/scale-before.json).", ""]
+    lines += ["Build peak RSS MB after each stage (normalise / chunk / lexical / embed+FAISS / save):", ""]
+    lines += [f"- {r['chunks']:,} chunks: " + " / ".join(f"{r['build_peak_mb'].get(k, '-'):,}" for k in ("normalise", "chunk", "lexical", "embed", "save")) for r in results["sizes"] if "build_peak_mb" in r]
+    lines += [""]
     lines += ["| chunks | rank-bm25 query p50 ms | ours p50 ms | top-10 agreement | flat p50 ms | HNSW p50 ms / recall@10 | IVF-PQ p50 ms / recall@10 |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results["sizes"]:
-        bm, ann = r.get("bm25_vs_rank_bm25", {}), r["ann"]
+        bm, ann = r.get("bm25_vs_rank_bm25", {}), r.get("ann", {})
         ivf = ann.get("ivfpq")
         ivf_text = f"{ivf['query_p50_ms']} / {ivf['recall@10']}" if ivf else "-"
         lines.append(
             f"| {r['chunks']:,} | {bm.get('rank_bm25_query_p50_ms', '-')} | {bm.get('ours_query_p50_ms', '-')} | {bm.get('top10_agreement', '-')} "
             f"| {ann['flat']['query_p50_ms']} | {ann['hnsw']['query_p50_ms']} / {ann['hnsw']['recall@10']} | {ivf_text} |"
+            if ann
+            else f"| {r['chunks']:,} | - | - | - | - | - | - |"
         )
     e = results["embedding"]
     lines += [

@@ -21,8 +21,10 @@ from rag.engine import Engine
 from rag.evaluation.dataset import DatasetError, load_qa
 from rag.evaluation.harness import check_thresholds, evaluate
 from rag.evaluation.report import print_table, write_html
+from rag.index.build import build_index
+from rag.index.distributed import ClusterError, RayBuild
 from rag.index.index import Index
-from rag.index.lifecycle import open_index, update_index
+from rag.index.lifecycle import Builder, open_index, update_index
 from rag.index.publish import IndexStoreError
 from rag.ingest.corpus import (
     CorpusError,
@@ -37,7 +39,8 @@ from rag.settings import MAX_K, Settings, explain_errors, load_settings, parse_o
 
 logger = logging.getLogger("rag")
 EXPERIMENTS = "experiments"  # rag eval --set ...: indexes of other settings, under <index>/experiments/<settings key>
-USER_ERRORS = (CorpusError, DatasetError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
+USER_ERRORS = (ClusterError, CorpusError, DatasetError, IndexStoreError, ModelError, QuestionError, OSError, ValueError)
+LOCAL_RAY = "local"  # `rag index --ray` without an address
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-NUMBERS = {"k": (1, MAX_K), "port": (1, 65535)}  # whole-number options, checked here so that a bad one is one line, like every other error
+NUMBERS = {"k": (1, MAX_K), "port": (1, 65535), "num_cpus": (1, 100_000), "embedders": (1, 100_000)}  # whole-number options, checked here so that a bad one is one line, like every other error
 
 
 def whole_numbers(args: argparse.Namespace) -> None:
@@ -102,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="build the index (only when stale, unless --rebuild)")
     _common(index)
     index.add_argument("--rebuild", action="store_true", help="rebuild even when the index is up to date")
+    index.add_argument("--ray", nargs="?", const=LOCAL_RAY, metavar="ADDRESS", help="prepare and embed changed documents on Ray: a local Ray without ADDRESS, else join a cluster (auto, or host:6379)")
+    index.add_argument("--num-cpus", default=None, metavar="N", help="with --ray and no ADDRESS: the local Ray's CPUs (default: all)")
+    index.add_argument("--embedders", default=None, metavar="N", help="with --ray: embedder actors (default: one per GPU for a --model folder, else one per CPU)")
     index.set_defaults(run=run_index)
 
     add = commands.add_parser("add", help="add or replace documents (copied into the corpus folder) and update the index")
@@ -166,7 +172,16 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 def run_index(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    return _report(open_index(settings.corpus, settings.index, settings, Embedder.of(settings), rebuild=args.rebuild), settings)
+    return _report(open_index(settings.corpus, settings.index, settings, Embedder.of(settings), rebuild=args.rebuild, build=builder(args)), settings)
+
+
+def builder(args: argparse.Namespace) -> Builder:
+    """build_index, or with --ray its distributed form (which imports Ray only once a build is due)."""
+    if args.ray is None:
+        return build_index
+    if args.num_cpus is not None and args.ray != LOCAL_RAY:
+        raise ValueError("--num-cpus sizes a local Ray: a cluster joined with --ray ADDRESS has its own CPUs")
+    return RayBuild(None if args.ray == LOCAL_RAY else args.ray, args.num_cpus, args.embedders)
 
 
 def run_add(args: argparse.Namespace) -> int:

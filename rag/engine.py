@@ -19,6 +19,7 @@ from rag.ingest.script import display
 from rag.results import AnswerSource, AnswerSpan, AskResult, Citation, SearchResult
 from rag.search.retriever import Hit, Method, Retriever
 from rag.settings import Settings
+from rag.store.factory import one_process
 from rag.timing import Stopwatch
 
 
@@ -46,10 +47,11 @@ class Engine:
 
     def updated(self, change: Callable[[], object], in_child: bool = False) -> Engine:
         """A new engine after `change` to the corpus folder; this one keeps answering meanwhile.
-        `in_child`: build in a child process (a server does, to keep its requests flowing)."""
+        `in_child`: build in a child process (a server does, to keep its requests flowing), unless
+        the store opens in one process only (Milvus Lite's data folder, held by this one)."""
         if self.corpus_dir is None or self.index_dir is None:
             raise IndexStoreError("this engine serves a fixed index and cannot be updated")
-        if in_child:
+        if in_child and not one_process(self.settings):
             update_in_child(self.corpus_dir, self.index_dir, self.settings, change)
             return self._over(load_index(self.index_dir, self.settings))
         return self._over(update_index(self.corpus_dir, self.index_dir, self.settings, self.embedder, change))

@@ -48,11 +48,35 @@ class DenseIndexKind(StrEnum):
     IVFPQ = "ivfpq"
 
 
+class StoreKind(StrEnum):
+    """Where an index's vectors and lexical postings are searched (rag/store/): the local files
+    (FAISS + BM25, the default), or Milvus (Milvus Lite in a .db file, or a server)."""
+
+    LOCAL = "local"
+    MILVUS = "milvus"
+
+
+class MilvusLexical(StrEnum):
+    """Milvus's lexical side: our BM25 weights as sparse vectors (the local store's scores exactly),
+    or Milvus's own BM25 function over its jieba analyzer (measured: bench/milvus_eval.py)."""
+
+    SPARSE = "sparse"
+    NATIVE = "native"
+
+
+class ChunkVectors(StrEnum):
+    """How a passage gets its vector: embedded as a whole, or pooled (normalised mean) from the
+    vectors of the sentences it holds, which are embedded anyway: one model pass fewer per passage."""
+
+    EMBEDDED = "embedded"
+    POOLED = "pooled"
+
+
 # Settings an index is built with: change any of them and an existing index is stale.
 INDEX_KEYS = (
     "chunk_size", "chunk_overlap", "tokenizer", "bm25_k1", "bm25_b", "model", "dense_index",
     "flat_max", "hnsw_max", "hnsw_m", "hnsw_ef_construction", "pq_max_bytes", "pq_train_per_list",
-    "bridge_per_term", "bridge_keep",
+    "bridge_per_term", "bridge_keep", "chunk_vectors", "store", "milvus_uri", "milvus_lexical",
 )  # fmt: skip
 
 
@@ -82,6 +106,14 @@ class Settings(BaseSettings):
     ivf_nprobe: int = 32  # inverted lists searched per query
     pq_max_bytes: int = 64  # IVF-PQ code size per vector: one-byte codes of at least 4 dims each
     pq_train_per_list: int = 256  # IVF-PQ training vectors per inverted list
+    chunk_vectors: ChunkVectors = ChunkVectors.EMBEDDED
+    # where vectors and postings are searched (rag/store/)
+    store: StoreKind = StoreKind.LOCAL
+    milvus_uri: str = Field("", description="Milvus: a .db path runs Milvus Lite in-process, http://host:19530 a server; empty: milvus.db in the index folder")
+    milvus_lexical: MilvusLexical = MilvusLexical.SPARSE
+    milvus_hybrid: bool = False  # with fusion=rrf: Milvus fuses (hybrid_search, RRFRanker), unweighted and chunks only, so answers differ (bench/milvus_eval.py)
+    # rag index --ray (rag/index/distributed.py)
+    ray_retries: int = Field(3, ge=0)  # times a Ray task is retried, or an embedder restarted and its task retried, after its process dies
     # English questions: the learned map (rag/crosslingual/query_map.py), bundled model only
     query_map: bool = True
     # English questions: Chinese BM25 terms from the dictionary bridge (eval)
@@ -147,7 +179,7 @@ class Settings(BaseSettings):
 
     def as_dict(self) -> dict[str, Any]:
         """The tunable values, JSON-ready (paths and secrets left out), for manifests and reports."""
-        secret = {"api_key", "llm_api_key", "corpus", "index", "cache_dir"}
+        secret = {"api_key", "llm_api_key", "corpus", "index", "cache_dir", "milvus_uri"}  # a Milvus address may carry credentials
         return {k: _plain(v) for k, v in self.model_dump().items() if k not in secret}
 
     def as_environment(self) -> dict[str, str]:

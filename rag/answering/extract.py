@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from rag.index.index import Index
 from rag.results import Evidence
 from rag.search.retriever import Hit
 from rag.settings import Settings
+from rag.store.base import Part
 
 
 class Abstention(StrEnum):
@@ -111,6 +112,6 @@ class AnswerExtractor:
     def background(self) -> np.ndarray:
         """Stored sentence vectors a question's best cosine is compared with (made once)."""
         if self._background is None:
-            dense = self.index.sentence_dense
-            self._background = background_sample(dense.vectors, dense.size, self.settings.background_sample)
+            store = self.index.store
+            self._background = background_sample(partial(store.vectors, Part.SENTENCES), store.size(Part.SENTENCES), self.settings.background_sample)
         return self._background

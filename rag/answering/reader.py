@@ -36,6 +36,7 @@ from rag.answering.fit import fits
 from rag.index.index import Index
 from rag.results import Evidence
 from rag.search.retriever import Hit
+from rag.store.base import Part
 
 SHIPPED = Path(__file__).with_name("reader.npz")
 MODELS = ("span", "sentence", "decision")
@@ -137,7 +138,7 @@ def sentence_candidates(index: Index, question: Question, hits: list[Hit], span_
     found = passage_sentences(index, hits)
     if not found:
         return []
-    cosines = index.sentence_dense.vectors(list(found)) @ question.vector
+    cosines = index.store.vectors(Part.SENTENCES, list(found)) @ question.vector
     best = float(cosines.max())
     asked = AskedFor.of(question)
     terms = list(dict.fromkeys(question.tokens))

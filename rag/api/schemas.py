@@ -119,6 +119,7 @@ class Readiness(BaseModel):
     reload_error: str | None = Field(default=None, description="still serving the previous index, because of this")
     documents: int | None = None
     chunks: int | None = None
+    store: Literal["local", "milvus"] | None = Field(default=None, description="where vectors and postings are searched: local files, or Milvus (RAG_STORE)")
     skipped: list[SkippedFile] | None = None
 
 

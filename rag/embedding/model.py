@@ -166,8 +166,7 @@ class Embedder:
         model folder goes through sentence-transformers in batches. `progress(n, cached)` hears of
         every text done, cached ones first (the caller draws the one display of its stage)."""
         step = progress or _nothing
-        prefix = C_ENGINE_PASSAGE_PREFIX if self.bundled else self.prompts.get(DOCUMENT_PROMPT, "")
-        keys = [EmbeddingCache.key(prefix + t) for t in texts]
+        keys = self.passage_keys(texts)
         found = self.cache.get(self.model_id, list(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
         cached = sum(k in found for k in keys)
@@ -180,6 +179,16 @@ class Embedder:
             found.update(fresh)
         step(len(keys) - cached - len(missing), False)  # repeats of a text embedded just now
         return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
+
+    def passage_keys(self, texts: list[str]) -> list[str]:
+        """The cache keys of passages: hashes of the text as this model reads it, prompt included."""
+        prefix = C_ENGINE_PASSAGE_PREFIX if self.bundled else self.prompts.get(DOCUMENT_PROMPT, "")
+        return [EmbeddingCache.key(prefix + t) for t in texts]
+
+    def remember_passages(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Cache passage vectors this model made in another process (`rag index --ray`'s embedders),
+        so that embedding these texts here finds them."""
+        self.cache.put(self.model_id, dict(zip(self.passage_keys(texts), vectors)))
 
     def _encode(self, texts: list[str], prompt: str, progress: Callable[[int, bool], None] | None = None) -> np.ndarray:
         """One sentence-transformers call (its batches, and so its vectors, as ever), without its

@@ -11,11 +11,12 @@ import json
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+
+MATRIX_PARTS = ("data", "indices", "indptr")  # a CSR matrix's arrays, one .npy file each
 
 
 def top_scores(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,24 +40,32 @@ class BM25:
         return self.weights.shape[1]
 
     def index(self, corpus_tokens: Iterable[list[str]]) -> BM25:
-        """One pass over each chunk's tokens. Any iterable will do, and postings are kept as
-        packed 32-bit arrays: a generator keeps a million-chunk build within memory."""
-        rows, cols, tfs, lengths = array("i"), array("i"), array("i"), array("i")
-        for col, tokens in enumerate(corpus_tokens):
+        """One pass over each chunk's tokens. Any iterable will do: postings are kept as packed
+        32-bit arrays, already grouped by chunk (the columns), so the matrix is made without a
+        coordinate list and its weights computed in place: a million-chunk build within memory."""
+        terms, tfs, widths, lengths = array("i"), array("i"), array("i"), array("i")
+        for tokens in corpus_tokens:
             counts = Counter(tokens)
             lengths.append(len(tokens))
-            rows.extend(self.vocab.setdefault(term, len(self.vocab)) for term in counts)
-            cols.extend(repeat(col, len(counts)))
+            widths.append(len(counts))
+            terms.extend(self.vocab.setdefault(term, len(self.vocab)) for term in counts)
             tfs.extend(counts.values())
         n_docs = len(lengths)
-        rows_a, cols_a = np.frombuffer(rows, dtype=np.intc), np.frombuffer(cols, dtype=np.intc)
-        tf = np.frombuffer(tfs, dtype=np.intc).astype(np.float32)
+        indices, width = np.frombuffer(terms, dtype=np.intc), np.frombuffer(widths, dtype=np.intc)
+        idf = self._idf(np.bincount(indices, minlength=len(self.vocab)), n_docs).astype(np.float32)
         length = np.frombuffer(lengths, dtype=np.intc).astype(np.float32)
-        idf = self._idf(np.bincount(rows_a, minlength=len(self.vocab)), n_docs).astype(np.float32)
         avg_len = float(length.mean()) if n_docs else 0.0
-        norm = self.k1 * (1 - self.b + self.b * length[cols_a] / max(avg_len, 1e-9))
-        values = idf[rows_a] * tf * (self.k1 + 1) / (tf + norm)
-        self.weights = sparse.csr_matrix((values, (rows_a, cols_a)), shape=(len(self.vocab), n_docs))
+        tf = np.frombuffer(tfs, dtype=np.intc).astype(np.float32)
+        del tfs
+        weights = idf[indices]
+        weights *= tf
+        weights *= self.k1 + 1
+        tf += np.repeat(self.k1 * (1 - self.b + self.b * length / max(avg_len, 1e-9)), width)  # tf + norm
+        weights /= tf
+        del tf
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(width, out=indptr[1:])
+        self.weights = sparse.csc_matrix((weights, indices, indptr), shape=(len(self.vocab), n_docs)).tocsr()
         return self
 
     def _idf(self, doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
@@ -92,14 +101,18 @@ class BM25:
         return top_scores(self.scores(query_tokens), k)
 
     def save(self, directory: Path) -> None:
-        sparse.save_npz(directory / "bm25.npz", self.weights)
+        """The weight matrix as three plain arrays (memory-mapped on load: nothing to decompress)."""
+        for part in MATRIX_PARTS:
+            np.save(directory / f"bm25_{part}.npy", getattr(self.weights, part))
         params = {"k1": self.k1, "b": self.b, "epsilon": self.epsilon}
-        (directory / "bm25.json").write_text(json.dumps({"params": params, "vocab": self.vocab}, ensure_ascii=False))
+        meta = {"params": params, "shape": list(self.weights.shape), "vocab": list(self.vocab)}
+        (directory / "bm25.json").write_text(json.dumps(meta, ensure_ascii=False))
 
     @classmethod
     def load(cls, directory: Path) -> BM25:
         meta = json.loads((directory / "bm25.json").read_text())
         model = cls(**meta["params"])
-        model.vocab = meta["vocab"]
-        model.weights = sparse.load_npz(directory / "bm25.npz").tocsr()
+        model.vocab = {term: row for row, term in enumerate(meta["vocab"])}
+        data, indices, indptr = (np.load(directory / f"bm25_{part}.npy", mmap_mode="r") for part in MATRIX_PARTS)
+        model.weights = sparse.csr_matrix((data, indices, indptr), shape=tuple(meta["shape"]), copy=False)
         return model

@@ -1,9 +1,10 @@
-"""One loaded index: documents, chunks and sentences, with the BM25, FAISS and bridge parts built
-over them. How it is built is rag/index/build.py; how it is laid out on disk, rag/index/format.py."""
+"""One loaded index: documents, chunks and sentences, with the BM25 lexicon, the store that searches
+their vectors and postings (rag/store/) and the bridge built over them. How it is built is
+rag/index/build.py; how it is laid out on disk, rag/index/format.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,23 +12,23 @@ from typing import Any
 
 from rag.crosslingual.bridge import Bridge
 from rag.index.bm25 import BM25
-from rag.index.faiss import FaissIndex
+from rag.index.tables import ChunkTable
 from rag.ingest.chunking import Chunk, Links, Sentence, link_sentences
 from rag.ingest.corpus import Document
 from rag.ingest.metadata import DocumentMeta
 from rag.ingest.normalize import SearchForm, SearchForms
 from rag.ingest.tokenization import get_tokenizer
+from rag.store.base import Store
 
 
 @dataclass
 class Index:
     manifest: dict[str, Any]
-    documents: dict[str, str]  # doc_id -> original text
-    chunks: list[Chunk]
-    bm25: BM25
-    dense: FaissIndex  # one vector per chunk
-    sentences: list[Sentence]
-    sentence_dense: FaissIndex  # one vector per sentence: precise matches and answer scoring
+    documents: Mapping[str, str]  # doc_id -> original text
+    chunks: Sequence[Chunk]  # a list while building, a memory-mapped table once loaded (rag/index/tables.py)
+    bm25: BM25  # the lexicon: vocabulary, idf and document frequency for question analysis (LocalStore also searches with it)
+    store: Store  # dense and lexical search, stored vectors: one per chunk, one per sentence (rag/store/)
+    sentences: Sequence[Sentence]
     bridge: Bridge  # English terms -> Chinese corpus words, for English questions
     forms: SearchForms  # each document's search form and offsets, memory-mapped
     metadata: dict[str, DocumentMeta]  # doc_id -> headline, source, date (rag/ingest/metadata.py)
@@ -35,9 +36,17 @@ class Index:
     links: tuple[Links, Links] = field(default=None)  # type: ignore[assignment]  # chunk -> sentences and back; computed when not given
 
     def __post_init__(self) -> None:
-        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         if self.links is None:
             self.links = link_sentences(self.chunks, self.sentences)
+
+    @cached_property
+    def by_id(self) -> dict[str, int]:
+        """Chunk id -> position: made when asked for (an update's reuse), not on every load."""
+        return {chunk_id: i for i, chunk_id in enumerate(self.chunk_ids)}
+
+    @property
+    def chunk_ids(self) -> Sequence[str]:
+        return self.chunks.ids if isinstance(self.chunks, ChunkTable) else [c.chunk_id for c in self.chunks]
 
     @property
     def chunk_sentences(self) -> Links:
@@ -98,7 +107,7 @@ class Index:
         return bool(tokens) and all(self.bm25.document_frequency(t) > 0 for t in tokens)
 
 
-def _by_doc(items: list) -> dict[str, list]:
+def _by_doc(items: Sequence) -> dict[str, list]:
     groups: dict[str, list] = {}
     for item in items:
         groups.setdefault(item.doc_id, []).append(item)

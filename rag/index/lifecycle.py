@@ -15,10 +15,11 @@ from rag.index.build import build_index
 from rag.index.format import FORMAT_VERSION, mismatch, read_index
 from rag.index.index import Index
 from rag.index.publish import IndexDir, IndexStoreError, verify
-from rag.ingest.corpus import fingerprint, load_corpus
+from rag.ingest.corpus import Corpus, fingerprint, load_corpus
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
+Builder = Callable[[Corpus, Path, Settings, Embedder, Index | None], Index]  # build_index, or rag/index/distributed.py's RayBuild
 
 
 def load_index(index_dir: Path, settings: Settings) -> Index:
@@ -43,14 +44,16 @@ def stale_reason(index_dir: Path, corpus_dir: Path, settings: Settings, model_id
     return reason
 
 
-def open_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, rebuild: bool = False) -> Index:
+def open_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, rebuild: bool = False, build: Builder = build_index) -> Index:
     """Load the index, bringing it up to date first when missing, stale or when asked to."""
     if not rebuild and stale_reason(index_dir, corpus_dir, settings, embedder.model_id) is None:
         return load_index(index_dir, settings)
-    return update_index(corpus_dir, index_dir, settings, embedder, rebuild=rebuild)
+    return update_index(corpus_dir, index_dir, settings, embedder, rebuild=rebuild, build=build)
 
 
-def update_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, change: Callable[[], object] | None = None, rebuild: bool = False) -> Index:
+def update_index(
+    corpus_dir: Path, index_dir: Path, settings: Settings, embedder: Embedder, change: Callable[[], object] | None = None, rebuild: bool = False, build: Builder = build_index
+) -> Index:
     """As the one writer (the index lock): apply `change` to the corpus folder (rag add / remove),
     then rebuild what is stale, re-processing only documents whose content changed."""
     with IndexDir(index_dir).lock():
@@ -64,7 +67,7 @@ def update_index(corpus_dir: Path, index_dir: Path, settings: Settings, embedder
         total = len(corpus.documents)
         todo = total - (len(previous.unchanged(corpus.documents)) if previous else 0)
         logger.info("building index in %s (%s; %d of %d documents to process)", index_dir, reason, todo, total)
-        return build_index(corpus, index_dir, settings, embedder, previous)
+        return build(corpus, index_dir, settings, embedder, previous)
 
 
 def update_in_child(corpus_dir: Path, index_dir: Path, settings: Settings, change: Callable[[], object]) -> None:

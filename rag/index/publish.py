@@ -3,9 +3,12 @@
     index/
       CURRENT             name of the build in use (replaced with os.replace: readers see the old
                           name or the new one, never a half-written index)
-      build-<ns>-<pid>/   one complete build; manifest.json lists every file's size and sha256
+      build-<ns>-<pid>/   one complete build; manifest.json lists every file's size and sha256,
+                          sealed.json each file's size, mtime and inode as the writer left them
       .lock               held (flock) by the one process writing
       .tmp-*/             a build in progress; left behind only by a killed writer, removed by the next
+      milvus.db/          with RAG_STORE=milvus and no RAG_MILVUS_URI: Milvus Lite's data, holding
+                          each build's collections (rag/store/milvus.py), dropped with its build
 
 A reader resolves CURRENT once and reads that build; the writer keeps the previous build on disk,
 so a reader that resolved the pointer just before a swap still finds its files.
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 POINTER = "CURRENT"
 LOCK = ".lock"
 MANIFEST = "manifest.json"
+SEALED = "sealed.json"  # the files' stat as written: a file still so needs no re-hashing on load
 BUILD_PREFIX = "build-"
 TMP_PREFIX = ".tmp-"
 # Files of the version-5 layout (everything directly in the folder), removed on the next write.
@@ -80,18 +84,22 @@ class IndexDir:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def publish(self, write: Callable[[Path], dict]) -> Path:
-        """Write a new build with `write(folder) -> manifest`, then make it current. Call with the
-        lock held. Until the pointer is replaced nothing a reader sees has changed."""
+    def publish(self, write: Callable[[Path, str], dict], pruned: Callable[[set[str]], None] | None = None) -> Path:
+        """Write a new build with `write(folder, build name) -> manifest`, then make it current. Call
+        with the lock held. Until the pointer is replaced nothing a reader sees has changed. Then
+        older builds are pruned, and `pruned(kept build names)` removes what they kept elsewhere
+        (their Milvus collections)."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers()
+        name = f"{BUILD_PREFIX}{time.time_ns()}-{os.getpid()}"
         tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.root))
         try:
-            manifest = write(tmp)
+            manifest = write(tmp, name)
             manifest["files"] = {p.name: _sealed(p) for p in sorted(tmp.iterdir())}
             _write_synced(tmp / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+            _write_synced(tmp / SEALED, json.dumps({name: _stat(tmp / name) for name in manifest["files"]}))
             _sync_dir(tmp)
-            build = self.root / f"{BUILD_PREFIX}{time.time_ns()}-{os.getpid()}"
+            build = self.root / name
             os.replace(tmp, build)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -100,7 +108,10 @@ class IndexDir:
         _write_synced(pointer, build.name)
         os.replace(pointer, self.root / POINTER)
         _sync_dir(self.root)
-        self._prune(keep={build.name, previous.name if previous else ""})
+        kept = {build.name, previous.name if previous else ""}
+        self._prune(keep=kept)
+        if pruned is not None:
+            pruned(kept)
         return build
 
     def _remove_leftovers(self) -> None:
@@ -120,16 +131,35 @@ def file_record(path: Path) -> dict:
 
 def verify(build: Path, manifest: dict) -> None:
     """Every file the manifest lists is present with its size and checksum: a truncated or
-    corrupted file is reported instead of producing wrong answers."""
+    corrupted file is reported instead of producing wrong answers. A file whose size, mtime and
+    inode are still those the writer sealed has not been written since, and is not re-hashed: a
+    million-chunk index holds gigabytes, and hashing them took longer than the rest of a load."""
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexStoreError(f"index at {build.parent} has no file checksums; run `rag index --rebuild`")
+    sealed = _sealed_stats(build)
     for name, expected in files.items():
         path = build / name
         if not path.is_file():
             raise IndexStoreError(f"index at {build.parent} is missing {name}; run `rag index --rebuild`")
+        stat = _stat(path)
+        if stat == sealed.get(name) and stat[0] == expected.get("bytes"):
+            continue
         if file_record(path) != expected:
             raise IndexStoreError(f"index file {name} at {build.parent} is damaged (checksum mismatch); run `rag index --rebuild`")
+
+
+def _stat(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _sealed_stats(build: Path) -> dict:
+    try:
+        sealed = json.loads((build / SEALED).read_text())
+    except (OSError, ValueError):
+        return {}
+    return sealed if isinstance(sealed, dict) else {}
 
 
 def _sealed(path: Path) -> dict:

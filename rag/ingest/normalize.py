@@ -7,20 +7,23 @@ search form instead, built in three passes that each keep an offset per output c
 1. repair PDF artefacts (doubled characters, hard line wraps) by *dropping* original characters;
 2. fold each kept character (NFKC, lower case) and convert Traditional to Simplified with OpenCC;
 3. keep paragraph breaks as a single "\\n".
+
+Each pass works on whole runs of text with C-speed string methods (str.translate, re, numpy), not
+character by character: an index build normalises every document.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from rag.ingest.frontmatter import front_matter
-from rag.ingest.repair import repaired_chars
+from rag.ingest.repair import repaired_pieces
 from rag.ingest.script import t2s
 
 
@@ -48,23 +51,47 @@ class SearchForm:
         return "".join(out)
 
 
-@lru_cache(maxsize=4096)
 def fold_char(ch: str) -> str:
-    """NFKC + lower case for one character (may yield several, or none)."""
+    """NFKC + lower case for one character (may yield several, never none)."""
     return unicodedata.normalize("NFKC", ch).lower()
+
+
+class _PerCharacter(dict):
+    """A str.translate table that computes a character's entry when the character is first met
+    (most of Unicode never is, and computing all of it would cost a second at start-up)."""
+
+    def __init__(self, entry: Callable[[str], str]):
+        super().__init__()
+        self.entry = entry
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = self.entry(chr(code))
+        return value
+
+
+_FOLDED = _PerCharacter(fold_char)
+_FOLDED_LENGTH = _PerCharacter(lambda ch: chr(len(fold_char(ch))))  # as one character, for numpy
 
 
 def search_form(original: str) -> SearchForm:
     """Build the search form of `original`: its body, after any front matter (metadata, not text)."""
-    chars: list[str] = []
-    offsets: list[int] = []
     body = front_matter(original).end
-    for index, ch in repaired_chars(original[body:]):
-        for folded in fold_char(ch):
-            chars.append(folded)
-            offsets.append(body + index)
-    text = _t2s_same_length("".join(chars))
-    return SearchForm(text, np.asarray(offsets, dtype=np.int32))  # documents are capped at 64 MiB
+    pieces = repaired_pieces(original[body:])
+    kept = "".join(run for _, run in pieces)
+    offsets = _offsets(pieces, body)
+    folded = kept.translate(_FOLDED)
+    if len(folded) != len(kept):  # a character folds to several (… to ...): each takes its offset
+        offsets = np.repeat(offsets, np.frombuffer(kept.translate(_FOLDED_LENGTH).encode("latin-1"), dtype=np.uint8))
+    return SearchForm(t2s(folded), offsets)  # t2s keeps the length
+
+
+def _offsets(pieces: list[tuple[int, str]], shift: int) -> np.ndarray:
+    """The original index of each character of the pieces: a piece's characters are consecutive."""
+    starts = np.fromiter((start for start, _ in pieces), dtype=np.int64, count=len(pieces))
+    lengths = np.fromiter((len(run) for _, run in pieces), dtype=np.int64, count=len(pieces))
+    positions = np.cumsum(lengths) - lengths  # where each piece starts in the kept text
+    offsets = np.repeat(starts + shift - positions, lengths) + np.arange(int(lengths.sum()))
+    return offsets.astype(np.int32)  # documents are capped at 64 MiB
 
 
 class SearchForms:
@@ -106,16 +133,3 @@ class SearchForms:
 def normalize_query(query: str) -> str:
     """The same folding for a query, without the offsets a query does not need."""
     return search_form(query).text
-
-
-def _t2s_same_length(text: str) -> str:
-    """Traditional to Simplified, line by line, falling back to per-character conversion
-    wherever a phrase conversion would change the length (offsets must stay aligned)."""
-    lines = text.split("\n")
-    out = []
-    for line in lines:
-        converted = t2s(line)
-        if len(converted) != len(line):
-            converted = "".join(c if len(c) == 1 else ch for ch in line for c in [t2s(ch)])
-        out.append(converted)
-    return "\n".join(out)

@@ -15,8 +15,8 @@ when it plainly cuts a sentence, as sentences never cross a kept break (`_runs_o
 - the next line continues it: it starts with a letter, digit or ideograph, not a heading, quote or
   list marker (`#`, `“`, `一是`, `第一，`, `1.`, `（二）`), nor a capital after a word.
 
-Nothing is rewritten: `repaired_chars` yields `(original_index, char)` pairs, where `char` is the
-original character or a canonical " " / "\\n" for collapsed whitespace, so offsets stay exact.
+Nothing is rewritten: `repaired_pieces` gives `(original_index, text)` pieces, where `text` is a run
+of original characters or a canonical " " / "\\n" for collapsed whitespace, so offsets stay exact.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 import statistics
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
+
+import numpy as np
 
 MAX_DOUBLED_RUN = 40
 DOUBLED_LINE_COVERAGE = 0.8
@@ -37,6 +38,9 @@ _OPEN_END = re.compile(r"(?:[，、：,:]|[^\W_])$")
 _FIELD_GAP = re.compile(r"[\u2e80-\uffff]\s+[\u2e80-\uffff]")
 _LIST_MARK = re.compile(r"[一二三四五六七八九十]+[是、．.]|第[一二三四五六七八九十]+[是，、,]|\d+[、．.)）](?!\d)|[（(][一二三四五六七八九十\d]+[)）]")
 _LINE = re.compile(r"[^\n]*\n?")
+_VISIBLE = re.compile(r"\S+")
+# At a position, the longest X (up to MAX_DOUBLED_RUN characters, starting visible) with XX there.
+_DOUBLED = re.compile(rf"(\S.{{0,{MAX_DOUBLED_RUN - 1}}})\1", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -56,46 +60,48 @@ def is_wide(ch: str) -> bool:
     return ord(ch) >= 0x2E80 or ch in "“”‘’—…·"
 
 
-def _longest_repeat(line: str, i: int, limit: int) -> int:
-    """Longest s <= limit with line[i:i+s] == line[i+s:i+2s], else 0. Only sizes where line[i]
-    recurs are tried: in ordinary text a character rarely recurs that close, so this is quick."""
-    sizes = []
-    j = line.find(line[i], i + 1, i + limit + 1)
-    while j != -1:
-        sizes.append(j - i)
-        j = line.find(line[i], j + 1, i + limit + 1)
-    return next((s for s in reversed(sizes) if line[i : i + s] == line[i + s : i + 2 * s]), 0)
-
-
-def undoubled(line: str) -> list[int] | None:
-    """Indices to keep if `line` is made of doubled runs, else None.
+def undoubled(line: str) -> list[tuple[int, int]] | None:
+    """The [start, end) spans of `line` to keep if it is made of doubled runs, else None.
 
     Greedy left to right, longest run first: at each position take the longest X with XX next.
     The line counts as doubled when such pairs cover most of its non-space characters and are three or
     more runs or one long one, so ordinary reduplication (天天, 看看, 謝謝！！) never triggers it.
     """
-    keep: list[int] = []
-    paired = pairs = i = 0
-    n = len(line)
-    while i < n:
-        if line[i].isspace():
-            keep.append(i)
-            i += 1
-            continue
-        size = _longest_repeat(line, i, min(MAX_DOUBLED_RUN, (n - i) // 2))
-        if size:
-            keep.extend(range(i, i + size))
-            paired += 2 * size
-            pairs += 1
-            i += 2 * size
-        else:
-            keep.append(i)
-            i += 1
-    visible = sum(not c.isspace() for c in line)
+    spans: list[tuple[int, int]] = []
+    at = paired = pairs = 0
+    for match in _DOUBLED.finditer(line):
+        size = len(match.group(1))
+        spans.append((at, match.start() + size))
+        at, paired, pairs = match.end(), paired + 2 * size, pairs + 1
+    visible = _visible_count(line)
     enough = pairs >= 3 or paired >= 8
     if enough and visible and paired / visible >= DOUBLED_LINE_COVERAGE and not line.strip().isdigit():
-        return keep
+        return [*spans, (at, len(line))]
     return None
+
+
+def _visible_count(line: str) -> int:
+    return len("".join(line.split()))
+
+
+def _recurring(text: str) -> np.ndarray:
+    """`counts[i]`: how many characters of `text[:i]` recur within MAX_DOUBLED_RUN positions. Only
+    these can be in a doubled run (XX puts each character of X |X| from itself), so a line where too
+    few do cannot be doubled and is never searched: nearly every line of ordinary text."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    order = np.argsort(codes, kind="stable")  # each character's positions in order, side by side
+    near = (codes[order[1:]] == codes[order[:-1]]) & (np.diff(order) <= MAX_DOUBLED_RUN)
+    recurs = np.zeros(len(codes) + 1, dtype=np.int32)
+    recurs[order[1:][near] + 1] = 1
+    recurs[order[:-1][near] + 1] = 1
+    return np.cumsum(recurs)
+
+
+def _may_be_doubled(line: Line, recurring: np.ndarray) -> bool:
+    """False when too few of the line's characters recur nearby for `undoubled` to accept it."""
+    visible = _visible_count(line.text)
+    found = int(recurring[line.start + len(line.text)] - recurring[line.start])
+    return visible > 0 and found / visible >= DOUBLED_LINE_COVERAGE
 
 
 def split_lines(text: str) -> list[Line]:
@@ -130,8 +136,9 @@ def _runs_on(line: str, following: str) -> bool:
     )
 
 
-def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
-    """The original characters the search form keeps, with whitespace collapsed.
+def repaired_pieces(text: str) -> list[tuple[int, str]]:
+    """The original characters the search form keeps, as `(index, run)` pieces: `run` is the
+    original's characters from `index` on, or one " " or "\\n" for the whitespace from `index` on.
 
     Whitespace inside or between joined lines becomes one space between Latin/digit characters and
     nothing next to CJK; a paragraph break becomes one "\\n".
@@ -140,30 +147,51 @@ def repaired_chars(text: str) -> Iterator[tuple[int, str]]:
     wrapped = is_hard_wrapped(lines)
     texts = [(k, ln.stripped) for k, ln in enumerate(lines) if ln.stripped]
     runs_on = {k for (k, a), (_, b) in pairwise(texts) if _runs_on(a, b)}
-    pending_space: int | None = None
-    pending_break: int | None = None
-    last = ""
+    recurring = _recurring(text)
+    out = _Collapsed()
     for k, line in enumerate(lines):
-        keep = undoubled(line.text)
-        indices = keep if keep is not None else range(len(line.text))
-        for rel in indices:
-            ch = line.text[rel]
-            index = line.start + rel
-            if ch.isspace():
-                pending_space = index if pending_space is None else pending_space
-                continue
-            if pending_break is not None and last:
-                yield pending_break, "\n"
-                last = "\n"
-            elif pending_space is not None and last and last != "\n" and not (is_wide(last) or is_wide(ch)):
-                yield pending_space, " "
-            pending_space = pending_break = None
-            yield index, ch
-            last = ch
+        spans = undoubled(line.text) if _may_be_doubled(line, recurring) else None
+        for start, end in spans or [(0, len(line.text))]:
+            out.add(line, start, end)
         newline = line.start + len(line.text)
         if not line.stripped:
             continue
         if k in runs_on or (wrapped and not SENTENCE_END.search(line.text)):
-            pending_space = newline if pending_space is None else pending_space
+            out.space(newline)
         elif newline < len(text):
-            pending_break = newline
+            out.pending_break = newline
+    return out.pieces
+
+
+class _Collapsed:
+    """Pieces of visible text, with the whitespace met between them as one " ", "\\n" or nothing."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[int, str]] = []
+        self.pending_space: int | None = None
+        self.pending_break: int | None = None
+        self.last = ""
+
+    def add(self, line: Line, start: int, end: int) -> None:
+        """`line.text[start:end]`: its runs of visible characters, and the whitespace around them."""
+        at = start
+        for run in _VISIBLE.finditer(line.text, start, end):
+            if run.start() > at:
+                self.space(line.start + at)
+            self.visible(line.start + run.start(), run.group())
+            at = run.end()
+        if at < end:
+            self.space(line.start + at)
+
+    def space(self, index: int) -> None:
+        if self.pending_space is None:
+            self.pending_space = index
+
+    def visible(self, index: int, run: str) -> None:
+        if self.pending_break is not None and self.last:
+            self.pieces.append((self.pending_break, "\n"))
+        elif self.pending_space is not None and self.last and not (is_wide(self.last) or is_wide(run[0])):
+            self.pieces.append((self.pending_space, " "))
+        self.pending_space = self.pending_break = None
+        self.pieces.append((index, run))
+        self.last = run[-1]

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.settings import Fusion
-
-Ranking = tuple[np.ndarray, np.ndarray]  # chunk ids, best first, and their scores
+from rag.store.base import Ranking  # chunk ids, best first, and their scores
 
 
 def fuse(strategy: Fusion, rankings: Sequence[tuple[float, Ranking]], rrf_k: int) -> list[tuple[int, float]]:

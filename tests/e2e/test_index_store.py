@@ -16,10 +16,12 @@ import pytest
 from rag.cli import main
 from rag.embedding.model import Embedder
 from rag.engine import Engine
+from rag.index import publish
 from rag.index.lifecycle import load_index, open_index, reusable_index, stale_reason, update_index
 from rag.index.publish import IndexDir, IndexStoreError
 from rag.ingest.chunking import link_sentences
 from rag.settings import load_settings
+from rag.store.base import Part
 
 CORPUS = Path(__file__).parents[2] / "corpus"
 QUERIES = ["長沙簽約了多少個項目？", "港洽周什么时候开幕", "How many projects were signed in Changsha?", "成都 新项目 总投资"]
@@ -59,7 +61,7 @@ def test_incremental_update_equals_a_full_rebuild(corpus, tmp_path, embedder):
     assert incremental.documents == full.documents
     assert incremental.chunks == full.chunks and incremental.sentences == full.sentences
     ids = list(range(len(full.chunks)))
-    assert np.array_equal(incremental.dense.vectors(ids), full.dense.vectors(ids))  # bitwise: a vector depends on its text alone
+    assert np.array_equal(incremental.store.vectors(Part.CHUNKS, ids), full.store.vectors(Part.CHUNKS, ids))  # bitwise: a vector depends on its text alone
     engines = [Engine(index, embedder, settings) for index in (incremental, full)]
     for query in QUERIES:
         a, b = (engine.ask(query) for engine in engines)
@@ -169,3 +171,37 @@ def test_build_index_creates_a_missing_index_folder(tmp_path, embedder):
     corpus = Corpus([Document("a.txt", "长沙签约了16个项目。", "digest")], {})
     build_index(corpus, tmp_path / "deep" / "index", load_settings(), embedder)
     assert load_index(tmp_path / "deep" / "index", load_settings()).documents == {"a.txt": "长沙签约了16个项目。"}
+
+
+def test_a_file_left_as_sealed_is_not_hashed_again(corpus, tmp_path, monkeypatch):
+    """Loading trusts files whose size, mtime and inode are as the writer sealed them; a file
+    written since is hashed, and a damaged one reported."""
+    index = tmp_path / "index"
+    assert main(["index", "--corpus", str(corpus), "--index", str(index)]) == 0
+    hashed, real_record = [], publish.file_record
+    monkeypatch.setattr(publish, "file_record", lambda path: hashed.append(path.name) or real_record(path))
+    load_index(index, load_settings())
+    assert hashed == []
+    forms = IndexDir(index).current() / "forms_text.npy"
+    data = bytearray(forms.read_bytes())
+    data[-1] ^= 0xFF
+    forms.write_bytes(bytes(data))
+    with pytest.raises(IndexStoreError, match=r"forms_text\.npy .*damaged"):
+        load_index(index, load_settings())
+    assert hashed == ["forms_text.npy"]
+
+
+def test_pooled_passage_vectors_are_the_mean_of_their_sentences(corpus, tmp_path, embedder):
+    """chunk_vectors=pooled embeds sentences only; each passage's vector is the normalised mean of
+    the vectors of the sentences it holds."""
+    settings = load_settings(chunk_vectors="pooled")
+    index = open_index(corpus, tmp_path / "index", settings, embedder)
+    checked = 0
+    for chunk in range(len(index.chunks)):
+        members = index.chunk_sentences[chunk]
+        if members:
+            mean = index.store.vectors(Part.SENTENCES, members).mean(axis=0)
+            assert np.allclose(index.store.vectors(Part.CHUNKS, [chunk])[0], mean / np.linalg.norm(mean), atol=1e-6)
+            checked += 1
+    assert checked >= len(index.chunks) - 2
+    assert load_index(tmp_path / "index", settings).manifest["settings"]["chunk_vectors"] == "pooled"

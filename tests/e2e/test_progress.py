@@ -49,7 +49,7 @@ def test_one_line_per_stage_with_honest_counts_when_not_a_terminal(corpus, tmp_p
     passages, sentences = map(int, re.search(r"(\d+) passages?, (\d+) sentences?", lines[1]).groups())
     assert lines[0].startswith("normalise 2 documents in ") and lines[1].startswith("chunk 2 documents in ")
     assert lines[2].startswith(f"index the words of {passages} passage")
-    assert lines[3].startswith(f"embed {passages} passage") and lines[4].startswith(f"embed {sentences} sentence")
+    assert lines[3].startswith(f"embed {sentences} sentence") and lines[4].startswith(f"embed {passages} passage")  # sentences first: pooled passage vectors are made from theirs
     assert all(re.search(r" in \d+\.\d s", line) for line in lines), lines
     assert "embedding" not in result.stderr  # the old bar's name, whatever it embedded
 
@@ -57,11 +57,11 @@ def test_one_line_per_stage_with_honest_counts_when_not_a_terminal(corpus, tmp_p
     (corpus / "b.txt").write_text(DOCS["b.txt"] + "\n\n新的一段：长沙今年新增外资企业20家。", encoding="utf-8")
     lines = stage_lines(rag("index", "--corpus", str(corpus), "--index", str(index), cache=cache).stderr)
     assert lines[0].startswith("normalise 1 document (1 unchanged) in ") and lines[1].startswith("chunk 1 document (1 unchanged) in ")
-    assert re.match(r"embed \d+ passages? \(\d+ unchanged\) in ", lines[3]), lines
+    assert re.match(r"embed \d+ passages? \(\d+ unchanged\) in ", lines[4]), lines
 
     # a rebuild finds every vector in the embedding cache, and says so
     lines = stage_lines(rag("index", "--rebuild", "--corpus", str(corpus), "--index", str(index), cache=cache).stderr)
-    assert re.match(r"embed (\d+) passages? in \d+\.\d s: \1 from the embedding cache$", lines[3]), lines
+    assert re.match(r"embed (\d+) passages? in \d+\.\d s: \1 from the embedding cache$", lines[4]), lines
 
 
 def test_quiet_shows_nothing(corpus, tmp_path):

@@ -14,7 +14,7 @@ STAGES = [
     {"rag.ingest"},
     {"rag.embedding"},
     {"rag.crosslingual"},
-    {"rag.index"},
+    {"rag.index", "rag.store"},  # one stage: an Index holds a Store, and stores are written from a built index
     {"rag.analysis"},
     {"rag.search"},
     {"rag.answering"},

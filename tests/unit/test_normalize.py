@@ -32,7 +32,7 @@ def test_offsets_map_every_character_back():
 def test_doubled_runs_are_undoubled(doubled, expected):
     keep = undoubled(doubled)
     assert keep is not None
-    assert "".join(doubled[i] for i in keep) == expected
+    assert "".join(doubled[start:end] for start, end in keep) == expected
 
 
 @pytest.mark.parametrize("line", ["大家天天看看书，人人都说好。", "相見、相談、相促", "2020", "謝謝謝謝", "謝謝！！", "长长..."])
@@ -85,6 +85,15 @@ def test_fast_t2s_equals_opencc_on_both_scripts():
     rng = random.Random(0)
     fragments = text.split("\n") + [text[i : i + rng.randint(1, 30)] for i in (rng.randrange(len(text)) for _ in range(5000))]
     assert all(t2s(f) == _converter("t2s").convert(f) for f in fragments)
+
+
+def test_no_character_folds_to_nothing():
+    """search_form reads "as long as before folding" as "each character folded to one"."""
+    import sys
+
+    from rag.ingest.normalize import fold_char
+
+    assert all(fold_char(chr(code)) for code in range(sys.maxunicode + 1))
 
 
 def test_persisted_search_forms_round_trip(tmp_path):

@@ -31,8 +31,9 @@ async def healthz() -> Health:
     summary="Can questions be answered yet?",
     description=(
         "503 with `status: loading` until the model and index are loaded (or `failed`, with the error), then 200 "
-        "with the numbers of documents and passages and the corpus files that are not searchable: for readiness "
-        "probes. With `RAG_PROTECT_READS=1`, callers without the key see the status only."
+        "with the numbers of documents and passages, the store that searches them (`local` or `milvus`) and the corpus "
+        "files that are not searchable: for readiness probes. With `RAG_PROTECT_READS=1`, callers without the key see "
+        "the status only."
     ),
 )
 async def readyz(request: Request, backend: BackendDep) -> JSONResponse:
@@ -43,7 +44,7 @@ async def readyz(request: Request, backend: BackendDep) -> JSONResponse:
         return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if engine else 503)
     body.error, body.reload_error = backend.error, backend.reload_error
     if engine:
-        body.documents, body.chunks = len(engine.index.documents), len(engine.index.chunks)
+        body.documents, body.chunks, body.store = len(engine.index.documents), len(engine.index.chunks), engine.index.store.kind.value
         skipped = engine.index.manifest.get("skipped_reasons", {})
         body.skipped = [SkippedFile(id=name, reason=why) for name, why in skipped.items()] or None
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if engine else 503)
