@@ -110,10 +110,12 @@ def markdown(results: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="seed,cmrc,drcd", help="comma-separated: seed, cmrc, drcd")
+    parser.add_argument("--cost-only", action="store_true", help="measure the model time again, keep the stored quality figures (the cost wants a quiet machine)")
     args = parser.parse_args()
-    results: dict = {"cost": embedding_cost(), "quality": {}}
+    stored = RESULTS / "chunk_vectors.json"
+    results: dict = {"cost": embedding_cost(), "quality": json.loads(stored.read_text())["quality"] if args.cost_only else {}}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, eval_args in eval_sets(args.sets.split(",")).items():
+        for name, eval_args in ({} if args.cost_only else eval_sets(args.sets.split(","))).items():
             print(f"evaluating {name} ...", file=sys.stderr, flush=True)
             results["quality"][name] = {option: quality(eval_args, option, Path(tmp) / f"{name}-{option}") for option in OPTIONS}
     RESULTS.mkdir(parents=True, exist_ok=True)
